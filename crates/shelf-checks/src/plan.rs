@@ -1,0 +1,258 @@
+//! The check contract: a check **measures** by planning probes (SQL over a table's role view),
+//! and the runner **judges** each probe's result into findings. Checks never execute anything
+//! themselves, so the same plans run on one machine or on a Ballista cluster.
+
+use std::collections::BTreeMap;
+
+use shelf_core::{Role, RoleType, Severity, TableKind};
+use shelf_io::presets::LabelScale;
+
+/// One table as the checks see it.
+///
+/// SQL names: `<kind>` is the **role view** — `row_id`, then one column per bound role named
+/// after the role. Text-like roles are text; money and number roles are `DOUBLE` (parsed, price
+/// scale applied) with the original text in `<role>_raw`; time roles are microsecond timestamps
+/// with the original in `<role>_raw`; `label` is a number (ESCI letters mapped E3 S2 C1 I0).
+/// `<kind>_raw` is the staged input: `__row_id` and the user's columns as read.
+#[derive(Debug, Clone)]
+pub struct TableInfo {
+    pub kind: TableKind,
+    pub rows: u64,
+    /// The user's columns, in file order.
+    pub columns: Vec<String>,
+    /// role → the user's column(s); several columns form a category path.
+    pub roles: BTreeMap<Role, Vec<String>>,
+    /// Extra "no value" tokens of this table's format (e.g. `NA`).
+    pub null_tokens: Vec<String>,
+    pub label_scale: Option<LabelScale>,
+}
+
+impl TableInfo {
+    pub fn view(&self) -> &'static str {
+        self.kind.as_str()
+    }
+
+    pub fn raw(&self) -> String {
+        format!("{}_raw", self.kind.as_str())
+    }
+
+    pub fn has(&self, role: Role) -> bool {
+        self.roles.contains_key(&role)
+    }
+
+    /// The user's column name(s) behind a role, as shown in findings (`a > b` for a path).
+    pub fn column(&self, role: Role) -> Option<String> {
+        self.roles.get(&role).map(|c| c.join(" > "))
+    }
+
+    /// Bound roles of the given types, in role order.
+    pub fn roles_of(&self, types: &[RoleType]) -> Vec<Role> {
+        self.roles
+            .keys()
+            .copied()
+            .filter(|r| types.contains(&r.role_type()))
+            .collect()
+    }
+
+    /// SQL for a role's original text: `<role>_raw` for parsed roles, else `<role>`.
+    pub fn raw_text(&self, role: Role) -> String {
+        if is_parsed(role) {
+            format!("{}_raw", role.as_str())
+        } else {
+            role.as_str().to_string()
+        }
+    }
+}
+
+/// Roles whose view column holds a parsed value (with the original in `<role>_raw`).
+pub fn is_parsed(role: Role) -> bool {
+    matches!(
+        role.role_type(),
+        RoleType::Money | RoleType::Number | RoleType::Time
+    ) || role == Role::Label
+}
+
+/// Per-check settings from `shelf.toml` (`[checks.CODE]` or `[checks.name]`).
+#[derive(Debug, Clone, Default)]
+pub struct Params {
+    pub by_check: BTreeMap<String, serde_json::Map<String, serde_json::Value>>,
+}
+
+impl Params {
+    fn get(&self, code: &str, name: &str, key: &str) -> Option<&serde_json::Value> {
+        self.by_check
+            .get(code)
+            .and_then(|m| m.get(key))
+            .or_else(|| self.by_check.get(name).and_then(|m| m.get(key)))
+    }
+
+    pub fn f64(&self, code: &str, name: &str, key: &str, default: f64) -> f64 {
+        self.get(code, name, key)
+            .and_then(serde_json::Value::as_f64)
+            .unwrap_or(default)
+    }
+
+    pub fn enabled(&self, code: &str, name: &str) -> bool {
+        self.get(code, name, "enabled")
+            .and_then(serde_json::Value::as_bool)
+            .unwrap_or(true)
+    }
+
+    pub fn severity(&self, code: &str, name: &str) -> Option<Severity> {
+        self.get(code, name, "severity")
+            .and_then(|v| v.as_str())
+            .and_then(Severity::parse)
+    }
+
+    /// `mostly`: the share of rows that must pass; fewer failures than `1 - mostly` is no finding.
+    pub fn mostly(&self, code: &str, name: &str) -> Option<f64> {
+        self.get(code, name, "mostly")
+            .and_then(serde_json::Value::as_f64)
+    }
+}
+
+/// What checks can see when they plan.
+#[derive(Debug)]
+pub struct Ctx<'a> {
+    pub tables: &'a [TableInfo],
+    pub params: &'a Params,
+    /// "Now" for future-time checks, in microseconds since the epoch (a parameter, so runs are
+    /// reproducible).
+    pub now_micros: i64,
+}
+
+impl Ctx<'_> {
+    pub fn table(&self, kind: TableKind) -> Option<&TableInfo> {
+        self.tables.iter().find(|t| t.kind == kind)
+    }
+}
+
+/// How a probe measures.
+#[derive(Debug, Clone)]
+pub enum Probe {
+    /// A boolean SQL expression over the table's role view, true for affected rows. All row
+    /// probes of a table run in one scan.
+    Rows {
+        predicate: String,
+        show: Vec<String>,
+    },
+    /// A query returning one row per affected row: a `row_id` column (distinct per finding
+    /// key), optionally a `finding` text column that splits results into separate findings
+    /// (keys described in [`ProbeSpec::variants`]), and any other columns as example values.
+    Query { sql: String },
+}
+
+/// How a probe's count becomes findings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Judge {
+    /// Any affected row is a finding.
+    Any,
+    /// When more than `share` of the table is affected, the pattern is the column's house
+    /// style, not a defect: one `info` finding instead.
+    HouseStyle { share: f64 },
+    /// Only a minority pattern is a defect: above `share`, no finding (e.g. text in a column
+    /// that is mostly numbers is a defect; a text column is not).
+    MinorityOnly { share: f64 },
+}
+
+/// A planned measurement: which table and column, how to measure, how to judge and word it.
+#[derive(Debug, Clone)]
+pub struct ProbeSpec {
+    pub table: TableKind,
+    pub role: Option<Role>,
+    pub column: Option<String>,
+    pub probe: Probe,
+    /// Message template: `{n}` affected rows, `{total}` table rows, `{pct}` percent.
+    pub message: String,
+    pub severity: Severity,
+    pub judge: Judge,
+    /// Extra evidence fields.
+    pub evidence: serde_json::Map<String, serde_json::Value>,
+    /// For `Query` probes with a `finding` column: key → (severity, message template).
+    pub variants: Vec<(String, Severity, String)>,
+}
+
+impl ProbeSpec {
+    /// A row probe on one role with the check's default severity.
+    pub fn rows(
+        table: &TableInfo,
+        role: Option<Role>,
+        predicate: String,
+        show: Vec<String>,
+        message: impl Into<String>,
+        severity: Severity,
+    ) -> Self {
+        Self {
+            table: table.kind,
+            role,
+            column: role.and_then(|r| table.column(r)),
+            probe: Probe::Rows { predicate, show },
+            message: message.into(),
+            severity,
+            judge: Judge::Any,
+            evidence: serde_json::Map::new(),
+            variants: Vec::new(),
+        }
+    }
+
+    /// A query probe.
+    pub fn query(
+        table: &TableInfo,
+        role: Option<Role>,
+        sql: String,
+        message: impl Into<String>,
+        severity: Severity,
+    ) -> Self {
+        Self {
+            table: table.kind,
+            role,
+            column: role.and_then(|r| table.column(r)),
+            probe: Probe::Query { sql },
+            message: message.into(),
+            severity,
+            judge: Judge::Any,
+            evidence: serde_json::Map::new(),
+            variants: Vec::new(),
+        }
+    }
+
+    pub fn judge(mut self, judge: Judge) -> Self {
+        self.judge = judge;
+        self
+    }
+
+    pub fn evidence(mut self, key: &str, value: serde_json::Value) -> Self {
+        self.evidence.insert(key.to_string(), value);
+        self
+    }
+
+    pub fn variant(mut self, key: &str, severity: Severity, message: &str) -> Self {
+        self.variants
+            .push((key.to_string(), severity, message.to_string()));
+        self
+    }
+}
+
+/// A check: a stable code, a name, a doc, and a plan. Implementors must be pure planners — no
+/// I/O, no engine calls — and must word messages for a data engineer who has not read the code.
+pub trait Check: Send + Sync {
+    /// Stable code (`MV001`); never reused once published.
+    fn code(&self) -> &'static str;
+    /// Kebab-case name naming the problem (`missing-value`).
+    fn name(&self) -> &'static str;
+    /// The doc `shelf explain CODE` prints: what it does, why it matters, example, fix.
+    fn doc(&self) -> &'static str;
+    /// Severity of its findings unless a probe or the user says otherwise.
+    fn severity(&self) -> Severity;
+    /// The repair operator that fixes it, if any.
+    fn fix(&self) -> Option<&'static str> {
+        None
+    }
+    /// Plans probes for every table the check applies to; an empty plan means "not applicable".
+    fn plan(&self, ctx: &Ctx<'_>) -> Vec<ProbeSpec>;
+}
+
+/// Quotes a SQL string literal.
+pub fn sql_str(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}

@@ -1,0 +1,372 @@
+//! Runs planned probes on a DataFusion session and judges their results into findings.
+//!
+//! All row probes of one table share a single scan; query probes run one by one. Memory stays
+//! bounded: per probe the runner keeps a count, the 1000 smallest row ids and 5 examples.
+
+use std::collections::{BTreeMap, BinaryHeap};
+
+use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, RecordBatch};
+use arrow::compute::{cast, prep_null_mask_filter};
+use arrow::datatypes::DataType;
+use datafusion::prelude::SessionContext;
+use futures::StreamExt;
+use serde_json::{Map, Value, json};
+use shelf_core::{
+    CheckRun, Finding, MAX_LISTED_ROW_IDS, Severity, ShelfError, ShelfResult, TableKind,
+};
+
+use crate::plan::{Check, Ctx, Judge, Probe, ProbeSpec};
+
+const EXAMPLES: usize = 5;
+
+/// What a run of the checks produced.
+#[derive(Debug, Default)]
+pub struct ChecksOutput {
+    pub checks: Vec<CheckRun>,
+    pub findings: Vec<Finding>,
+    /// Row predicates per table (for charts of affected rows over time).
+    pub row_predicates: BTreeMap<TableKind, Vec<String>>,
+}
+
+/// Accumulates one finding's rows.
+#[derive(Debug, Default)]
+struct Acc {
+    count: u64,
+    smallest: BinaryHeap<u64>,
+    examples: BTreeMap<u64, Map<String, Value>>,
+}
+
+impl Acc {
+    fn add(&mut self, id: u64, example: impl FnOnce() -> Map<String, Value>) {
+        self.count += 1;
+        if self.smallest.len() < MAX_LISTED_ROW_IDS {
+            self.smallest.push(id);
+        } else if self.smallest.peek().is_some_and(|&m| id < m) {
+            self.smallest.pop();
+            self.smallest.push(id);
+        }
+        if self.examples.len() < EXAMPLES
+            || self.examples.last_key_value().is_some_and(|(&k, _)| id < k)
+        {
+            self.examples.insert(id, example());
+            if self.examples.len() > EXAMPLES {
+                self.examples.pop_last();
+            }
+        }
+    }
+}
+
+fn df_err(what: &str, e: impl std::fmt::Display) -> ShelfError {
+    ShelfError::internal(format!("{what}: {e}"))
+}
+
+/// Plans every enabled check, runs the probes and judges the results.
+pub async fn run_checks(
+    session: &SessionContext,
+    checks: &[&dyn Check],
+    ctx: &Ctx<'_>,
+    progress: &(dyn Fn(&str) + Sync),
+) -> ShelfResult<ChecksOutput> {
+    let mut specs: Vec<(usize, ProbeSpec)> = Vec::new();
+    for (i, check) in checks.iter().enumerate() {
+        if !ctx.params.enabled(check.code(), check.name()) {
+            continue;
+        }
+        for spec in check.plan(ctx) {
+            specs.push((i, spec));
+        }
+    }
+    let mut accs: Vec<BTreeMap<String, Acc>> = (0..specs.len()).map(|_| BTreeMap::new()).collect();
+    let mut out = ChecksOutput::default();
+
+    // One scan per table for all row probes.
+    for table in ctx.tables {
+        let idx: Vec<usize> = specs
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, s))| s.table == table.kind && matches!(s.probe, Probe::Rows { .. }))
+            .map(|(i, _)| i)
+            .collect();
+        if idx.is_empty() {
+            continue;
+        }
+        progress(&format!("checking {} rows of {}", table.rows, table.kind));
+        let mut show: Vec<String> = Vec::new();
+        let mut preds = Vec::new();
+        for (k, &i) in idx.iter().enumerate() {
+            if let Probe::Rows { predicate, show: s } = &specs[i].1.probe {
+                preds.push(format!("coalesce(({predicate}), false) AS __p{k}"));
+                out.row_predicates
+                    .entry(table.kind)
+                    .or_default()
+                    .push(predicate.clone());
+                for c in s {
+                    if !show.contains(c) {
+                        show.push(c.clone());
+                    }
+                }
+            }
+        }
+        let show_sql: String = show.iter().map(|c| format!(", \"{c}\"")).collect();
+        let sql = format!(
+            "SELECT row_id{show_sql}, {} FROM \"{}\"",
+            preds.join(", "),
+            table.view()
+        );
+        let df = session
+            .sql(&sql)
+            .await
+            .map_err(|e| df_err(&format!("planning row checks on {}", table.kind), e))?;
+        let mut stream = df
+            .execute_stream()
+            .await
+            .map_err(|e| df_err("row checks", e))?;
+        while let Some(batch) = stream.next().await {
+            let batch = batch.map_err(|e| df_err(&format!("row checks on {}", table.kind), e))?;
+            let ids = row_ids(&batch)?;
+            for (k, &i) in idx.iter().enumerate() {
+                let col = batch
+                    .column_by_name(&format!("__p{k}"))
+                    .ok_or_else(|| df_err("row checks", "missing predicate column"))?;
+                let mask = set_rows(col.as_boolean());
+                if mask.true_count() == 0 {
+                    continue;
+                }
+                let Probe::Rows { show: s, .. } = &specs[i].1.probe else {
+                    continue;
+                };
+                let acc = accs[i].entry(String::new()).or_default();
+                for r in mask.values().set_indices() {
+                    acc.add(ids[r], || example(&batch, r, s));
+                }
+            }
+        }
+    }
+
+    // Query probes.
+    for (i, (_, spec)) in specs.iter().enumerate() {
+        let Probe::Query { sql } = &spec.probe else {
+            continue;
+        };
+        let df = session
+            .sql(sql)
+            .await
+            .map_err(|e| df_err(&format!("planning {sql}"), e))?;
+        let mut stream = df
+            .execute_stream()
+            .await
+            .map_err(|e| df_err("query check", e))?;
+        while let Some(batch) = stream.next().await {
+            let batch = batch.map_err(|e| df_err(&format!("query check {sql}"), e))?;
+            let ids = row_ids(&batch)?;
+            let keys = batch
+                .column_by_name("finding")
+                .map(|c| cast(c, &DataType::Utf8))
+                .transpose()
+                .map_err(|e| df_err("finding key", e))?;
+            let extra: Vec<String> = batch
+                .schema()
+                .fields()
+                .iter()
+                .map(|f| f.name().clone())
+                .filter(|n| n != "row_id" && n != "finding")
+                .collect();
+            for (r, &id) in ids.iter().enumerate() {
+                let key = keys
+                    .as_ref()
+                    .map(|k| k.as_string::<i32>())
+                    .filter(|k| k.is_valid(r))
+                    .map(|k| k.value(r).to_string())
+                    .unwrap_or_default();
+                accs[i]
+                    .entry(key)
+                    .or_default()
+                    .add(id, || example(&batch, r, &extra));
+            }
+        }
+    }
+
+    // Judge.
+    let mut runs: BTreeMap<(String, String, Option<String>), CheckRun> = BTreeMap::new();
+    for (i, (ci, spec)) in specs.iter().enumerate() {
+        let check = checks[*ci];
+        let total = ctx.table(spec.table).map_or(0, |t| t.rows);
+        let severity_override = ctx.params.severity(check.code(), check.name());
+        let run = runs
+            .entry((
+                check.code().to_string(),
+                spec.table.as_str().to_string(),
+                spec.column.clone(),
+            ))
+            .or_insert_with(|| CheckRun {
+                code: check.code().into(),
+                name: check.name().into(),
+                table: spec.table.as_str().into(),
+                role: spec.role.map(|r| r.as_str().into()),
+                column: spec.column.clone(),
+                severity: severity_override.unwrap_or(spec.severity),
+                rows_affected: 0,
+                findings: 0,
+            });
+        for (key, acc) in std::mem::take(&mut accs[i]) {
+            if acc.count == 0 {
+                continue;
+            }
+            let share = acc.count as f64 / total.max(1) as f64;
+            let (mut severity, template) = match spec.variants.iter().find(|(k, _, _)| *k == key) {
+                Some((_, s, m)) => (*s, m.clone()),
+                None => (spec.severity, spec.message.clone()),
+            };
+            let mut message = fill(&template, acc.count, total);
+            if let Some(mostly) = ctx.params.mostly(check.code(), check.name())
+                && share <= 1.0 - mostly
+            {
+                continue;
+            }
+            match spec.judge {
+                Judge::Any => {}
+                Judge::MinorityOnly { share: limit } if share > limit => continue,
+                Judge::MinorityOnly { .. } => {}
+                Judge::HouseStyle { share: limit } if share > limit => {
+                    severity = Severity::Info;
+                    message = format!(
+                        "{message} — {:.0}% of the column is like this, so it looks like the column's convention rather than a defect",
+                        share * 100.0
+                    );
+                }
+                Judge::HouseStyle { .. } => {}
+            }
+            if let Some(s) = severity_override {
+                severity = s;
+            }
+            let mut row_ids = acc.smallest.into_sorted_vec();
+            row_ids.truncate(MAX_LISTED_ROW_IDS);
+            let mut evidence = Map::new();
+            evidence.insert("rows".into(), json!(acc.count));
+            evidence.insert("table_rows".into(), json!(total));
+            evidence.insert("share".into(), json!((share * 1e6).round() / 1e6));
+            for (k, v) in &spec.evidence {
+                evidence.insert(k.clone(), v.clone());
+            }
+            evidence.insert(
+                "examples".into(),
+                Value::Array(
+                    acc.examples
+                        .into_iter()
+                        .map(|(id, mut m)| {
+                            m.insert("row_id".into(), json!(id));
+                            Value::Object(m)
+                        })
+                        .collect(),
+                ),
+            );
+            run.rows_affected += acc.count;
+            run.findings += 1;
+            if run.findings == 1 || severity > run.severity {
+                run.severity = severity;
+            }
+            out.findings.push(Finding {
+                code: check.code().into(),
+                name: check.name().into(),
+                severity,
+                table: spec.table.as_str().into(),
+                role: spec.role.map(|r| r.as_str().into()),
+                column: spec.column.clone(),
+                rows_affected: acc.count,
+                row_ids_truncated: acc.count > MAX_LISTED_ROW_IDS as u64,
+                row_ids,
+                message,
+                evidence: Value::Object(evidence),
+                fix: check.fix().map(str::to_string),
+            });
+        }
+    }
+    out.checks = runs.into_values().collect();
+    out.findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.code.cmp(&b.code))
+            .then_with(|| a.table.cmp(&b.table))
+            .then_with(|| a.column.cmp(&b.column))
+            .then_with(|| a.message.cmp(&b.message))
+    });
+    Ok(out)
+}
+
+fn fill(template: &str, n: u64, total: u64) -> String {
+    let pct = if total == 0 {
+        0.0
+    } else {
+        n as f64 * 100.0 / total as f64
+    };
+    let pct = if pct >= 1.0 {
+        format!("{pct:.1}")
+    } else {
+        format!("{pct:.2}")
+    };
+    template
+        .replace("{n}", &fmt_count(n))
+        .replace("{total}", &fmt_count(total))
+        .replace("{pct}", &pct)
+}
+
+/// 1234567 → `1,234,567`.
+pub fn fmt_count(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn set_rows(b: &BooleanArray) -> BooleanArray {
+    if b.null_count() > 0 {
+        prep_null_mask_filter(b)
+    } else {
+        b.clone()
+    }
+}
+
+fn row_ids(batch: &RecordBatch) -> ShelfResult<Vec<u64>> {
+    let col = batch
+        .column_by_name("row_id")
+        .ok_or_else(|| df_err("check query", "result has no row_id column"))?;
+    let c = cast(col, &DataType::UInt64).map_err(|e| df_err("row_id", e))?;
+    let p = c.as_primitive::<arrow::datatypes::UInt64Type>();
+    Ok(p.iter().map(|v| v.unwrap_or(u64::MAX)).collect())
+}
+
+fn example(batch: &RecordBatch, row: usize, cols: &[String]) -> Map<String, Value> {
+    let mut m = Map::new();
+    for c in cols {
+        if let Some(a) = batch.column_by_name(c) {
+            m.insert(c.clone(), value_at(a, row));
+        }
+    }
+    m
+}
+
+fn value_at(a: &ArrayRef, row: usize) -> Value {
+    if a.is_null(row) {
+        return Value::Null;
+    }
+    match a.data_type() {
+        DataType::Float64 => json!(a.as_primitive::<arrow::datatypes::Float64Type>().value(row)),
+        DataType::Int64 => json!(a.as_primitive::<arrow::datatypes::Int64Type>().value(row)),
+        DataType::UInt64 => json!(a.as_primitive::<arrow::datatypes::UInt64Type>().value(row)),
+        DataType::Boolean => json!(a.as_boolean().value(row)),
+        _ => {
+            let s = arrow::util::display::array_value_to_string(a, row).unwrap_or_default();
+            // Keep examples readable: cut very long text.
+            if s.chars().count() > 300 {
+                json!(format!("{}…", s.chars().take(300).collect::<String>()))
+            } else {
+                json!(s)
+            }
+        }
+    }
+}

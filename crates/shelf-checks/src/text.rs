@@ -1,0 +1,440 @@
+//! Text kernels: pure functions over one string, used by the UDFs and tested against simple
+//! oracles. Each says what it looks for and why that is a good signal on real shop data.
+
+use unicode_normalization::UnicodeNormalization;
+
+/// Null or only whitespace (including full-width spaces).
+pub fn is_blank(s: &str) -> bool {
+    s.chars().all(char::is_whitespace)
+}
+
+/// Strings that stand for "no value": exported nulls, spreadsheet placeholders, their Chinese
+/// equivalents. Compared case-insensitively after trimming.
+pub const NULL_LIKE: &[&str] = &[
+    "nan",
+    "null",
+    "none",
+    "nil",
+    "n/a",
+    "n.a.",
+    "na/",
+    "#n/a",
+    "-",
+    "--",
+    "—",
+    "?",
+    "??",
+    "undefined",
+    "无",
+    "暂无",
+    "未知",
+    "空",
+    "不详",
+];
+
+/// True when `s` is one of [`NULL_LIKE`] or one of the extra tokens a preset declares.
+pub fn is_null_like(s: &str, extra: &[String]) -> bool {
+    let t = s.trim();
+    if t.is_empty() {
+        return false;
+    }
+    let lower = t.to_lowercase();
+    NULL_LIKE.contains(&lower.as_str()) || extra.iter().any(|e| e.eq_ignore_ascii_case(t))
+}
+
+/// Values people type when they are testing, not selling.
+pub const TEST_VALUES: &[&str] = &[
+    "test",
+    "testing",
+    "test product",
+    "test item",
+    "测试",
+    "测试商品",
+    "dummy",
+    "asdf",
+    "qwerty",
+    "xxx",
+    "lorem ipsum",
+    "foo",
+    "foobar",
+];
+
+pub fn is_test_value(s: &str) -> bool {
+    let lower = s.trim().to_lowercase();
+    TEST_VALUES.contains(&lower.as_str())
+}
+
+/// Titles that were never filled in: template text rather than a product name.
+pub const PLACEHOLDER_TITLES: &[&str] = &[
+    "product title",
+    "product name",
+    "title",
+    "untitled",
+    "no title",
+    "new item",
+    "new product",
+    "item",
+    "product",
+    "name",
+    "商品名称",
+    "商品标题",
+    "标题",
+    "新商品",
+    "宝贝标题",
+    "tbd",
+    "todo",
+];
+
+pub fn is_placeholder_title(s: &str) -> bool {
+    let lower = s.trim().to_lowercase();
+    PLACEHOLDER_TITLES.contains(&lower.as_str())
+}
+
+/// HTML tags or entities left in text (`<p>`, `<br/>`, `&nbsp;`, `&amp;`).
+pub fn has_markup(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'<' => {
+                let rest = &s[i + 1..];
+                let tag = rest.trim_start_matches('/');
+                let name_len = tag
+                    .bytes()
+                    .take_while(|c| c.is_ascii_alphanumeric())
+                    .count();
+                if name_len > 0 && tag.as_bytes()[0].is_ascii_alphabetic() {
+                    let name = tag[..name_len].to_ascii_lowercase();
+                    let after = tag.as_bytes().get(name_len).copied();
+                    if KNOWN_TAGS.contains(&name.as_str())
+                        && matches!(after, Some(b'>' | b' ' | b'/' | b'\t' | b'\n'))
+                    {
+                        return true;
+                    }
+                }
+            }
+            b'&' => {
+                let rest = &s[i + 1..];
+                let n = rest
+                    .bytes()
+                    .take(10)
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == b'#')
+                    .count();
+                if n > 1 && rest.as_bytes().get(n) == Some(&b';') {
+                    return true;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    false
+}
+
+const KNOWN_TAGS: &[&str] = &[
+    "a", "b", "i", "u", "p", "br", "div", "span", "li", "ul", "ol", "table", "tr", "td", "th",
+    "img", "strong", "em", "h1", "h2", "h3", "h4", "h5", "h6", "font", "script", "style", "iframe",
+    "hr", "sup", "sub", "center", "tbody", "thead", "small", "big", "section", "article", "meta",
+    "link",
+];
+
+/// Text decoded with the wrong encoding: UTF-8 bytes read as Windows-1252 (`Ã©`, `â€™`,
+/// `Ã¼`), or GBK bytes read as latin-1 (runs of Latin-1 supplement letters with no ASCII
+/// letters between them, e.g. `Á¬ÒÂÈ¹`), or the replacement character U+FFFD.
+pub fn has_mojibake(s: &str) -> bool {
+    if s.contains('\u{fffd}') {
+        return true;
+    }
+    let chars: Vec<char> = s.chars().collect();
+    for w in chars.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        // UTF-8 lead byte (Ã = C3, Â = C2, â = E2, Ð/Ñ for Cyrillic, å/æ/ç/è/é for CJK 3-byte
+        // leads) read as cp1252, followed by a continuation byte shown as cp1252 (0x80–0xBF).
+        let lead = matches!(
+            a,
+            'Ã' | 'Â' | 'â' | 'Å' | 'Ä' | 'Ð' | 'Ñ' | 'ä' | 'å' | 'æ' | 'ç' | 'è' | 'é'
+        );
+        if lead && is_cp1252_continuation(b) {
+            return true;
+        }
+    }
+    cjk_mojibake_run(&chars)
+}
+
+/// Continuation bytes 0x80–0xBF as Windows-1252 shows them.
+fn is_cp1252_continuation(c: char) -> bool {
+    matches!(c, '\u{a0}'..='\u{bf}') || "€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ".contains(c)
+}
+
+/// A run of ≥ 4 characters from Latin-1's upper half (À–ÿ and the cp1252 extras) with no
+/// ASCII letter: no European word looks like that, GBK or UTF-8 bytes read as latin-1 do.
+fn cjk_mojibake_run(chars: &[char]) -> bool {
+    let mut run = 0;
+    for &c in chars {
+        if matches!(c, '\u{a1}'..='\u{ff}') && c != '×' && c != '÷' || is_cp1252_continuation(c) {
+            run += 1;
+            if run >= 4 {
+                return true;
+            }
+        } else {
+            run = 0;
+        }
+    }
+    false
+}
+
+/// Control characters other than tab, line feed and carriage return (bell, escape, NUL…), and
+/// zero-width / bidi controls that hide in copy-pasted titles.
+pub fn has_control_chars(s: &str) -> bool {
+    s.chars().any(|c| {
+        (c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+            || matches!(c, '\u{200b}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    })
+}
+
+/// ALL CAPS: at least 8 cased letters and none of them lower case.
+pub fn is_all_caps(s: &str) -> bool {
+    let mut upper = 0;
+    for c in s.chars() {
+        if c.is_lowercase() {
+            return false;
+        }
+        if c.is_uppercase() {
+            upper += 1;
+        }
+    }
+    upper >= 8
+}
+
+/// Keyword stuffing: one token (of ≥ 2 characters, not a number) repeated at least
+/// `min_repeats` times. Tokens are words for spaced text and the text itself splits on spaces
+/// and punctuation for Chinese.
+pub fn max_token_repeats(s: &str) -> usize {
+    let mut counts: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for tok in s.split(|c: char| {
+        c.is_whitespace()
+            || (c.is_ascii_punctuation() && c != '-' && c != '.')
+            || "，。、；：！？".contains(c)
+    }) {
+        if tok.chars().count() < 2 || tok.chars().all(|c| c.is_ascii_digit() || c == '.') {
+            continue;
+        }
+        *counts.entry(tok.to_lowercase()).or_default() += 1;
+    }
+    counts.values().copied().max().unwrap_or(0)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Script {
+    Latin,
+    Cyrillic,
+    Greek,
+    Other,
+}
+
+fn script(c: char) -> Option<Script> {
+    if !c.is_alphabetic() {
+        return None;
+    }
+    Some(match c {
+        'A'..='Z' | 'a'..='z' | '\u{c0}'..='\u{24f}' => Script::Latin,
+        '\u{400}'..='\u{52f}' => Script::Cyrillic,
+        '\u{370}'..='\u{3ff}' => Script::Greek,
+        _ => Script::Other,
+    })
+}
+
+/// A single word mixing Latin with Cyrillic or Greek letters (`iPhоne` with a Cyrillic `о`):
+/// look-alike letters that break search matching. Chinese next to Latin (`华为P40`) is normal
+/// in shop titles and is not flagged.
+pub fn has_mixed_script_word(s: &str) -> bool {
+    s.split(|c: char| !c.is_alphanumeric()).any(|w| {
+        let mut seen = (false, false);
+        for c in w.chars() {
+            match script(c) {
+                Some(Script::Latin) => seen.0 = true,
+                Some(Script::Cyrillic | Script::Greek) => seen.1 = true,
+                _ => {}
+            }
+        }
+        seen.0 && seen.1
+    })
+}
+
+/// The form two spellings of one query share: NFKC (full-width → half-width), lower case,
+/// without whitespace or punctuation. `ＩＰＨＯＮＥ　１２`, `iPhone12` and `iphone 12` → `iphone12`.
+pub fn normalize_query(s: &str) -> String {
+    s.nfkc()
+        .flat_map(char::to_lowercase)
+        .filter(|c| !c.is_whitespace() && !c.is_ascii_punctuation() && !is_cjk_punct(*c))
+        .collect()
+}
+
+fn is_cjk_punct(c: char) -> bool {
+    // NFKC already maps full-width ASCII punctuation to ASCII; these are the CJK marks it keeps.
+    matches!(c, '\u{3000}'..='\u{303f}' | '\u{ff01}'..='\u{ff0f}' | '“' | '”' | '‘' | '’' | '·' | '…')
+}
+
+/// The kind a value looks like, for mixed-type detection.
+pub fn looks_numeric(s: &str) -> bool {
+    let t = s.trim();
+    !t.is_empty() && t.parse::<f64>().is_ok()
+}
+
+/// A cancellation or return marker in an order id (Online Retail's `C536379`) or event name.
+pub fn is_cancellation_marker(s: &str) -> bool {
+    let t = s.trim();
+    let mut chars = t.chars();
+    if let Some(first) = chars.next()
+        && (first == 'C' || first == 'c')
+        && t.len() > 1
+        && chars.all(|c| c.is_ascii_digit())
+    {
+        return true;
+    }
+    let lower = t.to_lowercase();
+    ["cancel", "return", "refund", "取消", "退货", "退款"]
+        .iter()
+        .any(|m| lower.contains(m))
+}
+
+/// Lines in an item or order table that are not products: postage, fees, adjustments.
+/// Recognised by the title, or by a code made only of letters (`POST`, `BANK CHARGES`, `M`).
+pub fn is_non_product(item_id: Option<&str>, title: Option<&str>) -> bool {
+    const WORDS: &[&str] = &[
+        "postage",
+        "carriage",
+        "shipping",
+        "delivery charge",
+        "delivery fee",
+        "bank charges",
+        "amazon fee",
+        "commission",
+        "discount",
+        "manual",
+        "adjust bad debt",
+        "adjustment",
+        "samples",
+        "service charge",
+        "handling fee",
+        "运费",
+        "邮费",
+        "手续费",
+        "补差价",
+        "邮费补拍",
+    ];
+    if let Some(t) = title {
+        let lower = t.trim().to_lowercase();
+        if WORDS.iter().any(|w| {
+            lower == *w
+                || lower.starts_with(&format!("{w} "))
+                || lower.ends_with(&format!(" {w}"))
+                || lower.contains(&format!(" {w} "))
+        }) {
+            return true;
+        }
+    }
+    if let Some(id) = item_id {
+        let id = id.trim();
+        let letters_only = !id.is_empty()
+            && id.len() <= 4
+            && id
+                .chars()
+                .all(|c| c.is_ascii_alphabetic() || c == ' ' || c == '_');
+        // Short codes made only of letters are fee/service codes in SKU schemes that otherwise carry
+        // digits (`POST`, `DOT`, `M`, `BANK CHARGES`, `AMAZONFEE`).
+        if letters_only {
+            return true;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mojibake_examples() {
+        assert!(has_mojibake("CafÃ© au lait"));
+        assert!(has_mojibake("Itâ€™s great"));
+        assert!(has_mojibake("Á¬ÒÂÈ¹ Å®×°")); // 连衣裙 女装 in GBK read as latin-1
+        assert!(has_mojibake("bad \u{fffd} byte"));
+        assert!(!has_mojibake("Café au lait"));
+        assert!(!has_mojibake("Müller Größe 42"));
+        assert!(!has_mojibake("华为 P40 手机"));
+        assert!(!has_mojibake("Crème brûlée"));
+        assert!(!has_mojibake("Señor Ñandú"));
+    }
+
+    #[test]
+    fn markup_examples() {
+        assert!(has_markup("<p>Great</p>"));
+        assert!(has_markup("a<br/>b"));
+        assert!(has_markup("Tom &amp; Jerry"));
+        assert!(has_markup("size&nbsp;M"));
+        assert!(!has_markup("3 < 5 and 6 > 2"));
+        assert!(!has_markup("AT&T phone"));
+        assert!(!has_markup("Q&A"));
+    }
+
+    #[test]
+    fn queries_normalise() {
+        assert_eq!(normalize_query("ＩＰＨＯＮＥ　１２"), "iphone12");
+        assert_eq!(normalize_query("iPhone12"), "iphone12");
+        assert_eq!(normalize_query("iphone 12"), "iphone12");
+        assert_eq!(normalize_query("华为 P40！"), "华为p40");
+    }
+
+    #[test]
+    fn other_signals() {
+        assert!(is_all_caps("WHITE HANGING HEART T-LIGHT HOLDER"));
+        assert!(!is_all_caps("USB C"));
+        assert!(!is_all_caps("White Hanging Heart"));
+        assert_eq!(
+            max_token_repeats("cheap shoes cheap shoes cheap shoes cheap shoes"),
+            4
+        );
+        assert_eq!(max_token_repeats("连衣裙 连衣裙 连衣裙 连衣裙 女装"), 4);
+        assert_eq!(max_token_repeats("2 x 2 x 2 x 2"), 0);
+        assert!(has_mixed_script_word("iPh\u{43e}ne 12"));
+        assert!(!has_mixed_script_word("华为P40 Pro"));
+        assert!(has_control_chars("bell\u{7}"));
+        assert!(!has_control_chars("line\nbreak"));
+        assert!(is_null_like(" N/A ", &[]));
+        assert!(is_null_like("暂无", &[]));
+        assert!(!is_null_like("NA", &[]));
+        assert!(is_null_like("NA", &["NA".into()]));
+        assert!(is_cancellation_marker("C536379"));
+        assert!(!is_cancellation_marker("536379"));
+        assert!(!is_cancellation_marker("C"));
+        assert!(is_non_product(Some("POST"), Some("POSTAGE")));
+        assert!(is_non_product(Some("M"), Some("Manual")));
+        assert!(is_non_product(Some("85123A"), Some("DOTCOM POSTAGE")));
+        assert!(!is_non_product(
+            Some("85123A"),
+            Some("WHITE HANGING HEART T-LIGHT HOLDER")
+        ));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn kernels_never_panic(s in "\\PC{0,60}") {
+            let _ = (has_markup(&s), has_mojibake(&s), has_control_chars(&s), is_all_caps(&s));
+            let _ = (max_token_repeats(&s), has_mixed_script_word(&s), is_non_product(Some(&s), Some(&s)));
+        }
+
+        #[test]
+        fn normalisation_is_idempotent(s in "\\PC{0,40}") {
+            let once = normalize_query(&s);
+            proptest::prop_assert_eq!(normalize_query(&once), once.clone());
+        }
+
+        #[test]
+        fn all_caps_matches_oracle(s in "[A-Za-z ]{0,30}") {
+            let letters: Vec<char> = s.chars().filter(|c| c.is_alphabetic()).collect();
+            let oracle = letters.len() >= 8 && letters.iter().all(|c| c.is_uppercase());
+            proptest::prop_assert_eq!(is_all_caps(&s), oracle);
+        }
+    }
+}

@@ -1,0 +1,206 @@
+//! The `shelf` command line: `audit`, `checks`, `explain`, `generate`.
+//!
+//! stdout is data, stderr is talk (STYLE.md §15): progress and messages go to stderr, quiet
+//! when stderr is not a terminal. Exit codes: 0 ok, 1 findings at or above `--fail-on`, 2 shelf
+//! could not do its job.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use shelf_core::{Severity, ShelfError, TableKind};
+
+#[derive(Parser)]
+#[command(
+    name = "shelf",
+    version,
+    about = "Audit, repair and augment e-commerce search & recommendation data"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Read tables, run every check, write summary.json, findings.jsonl and report.html.
+    Audit(AuditArgs),
+    /// List the checks (code, name, default severity).
+    Checks,
+    /// Print a check's documentation: what it does, why it matters, an example, the fix.
+    Explain {
+        /// Check code (MV001) or name (missing-value).
+        code: String,
+    },
+    /// List the presets for known public formats.
+    Presets,
+    /// Write the built-in example store (bilingual, with defects and their ground truth).
+    Generate {
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        #[arg(long, default_value_t = 2000)]
+        items: usize,
+    },
+}
+
+#[derive(clap::Args)]
+struct AuditArgs {
+    #[arg(long)]
+    catalog: Option<PathBuf>,
+    #[arg(long)]
+    events: Option<PathBuf>,
+    #[arg(long)]
+    queries: Option<PathBuf>,
+    #[arg(long)]
+    judgments: Option<PathBuf>,
+    #[arg(long)]
+    reviews: Option<PathBuf>,
+    /// A preset (or preset family) for a known public format; `shelf presets` lists them.
+    #[arg(long)]
+    preset: Option<String>,
+    /// Text encoding of the inputs (utf-8, utf-16, latin-1, windows-1252, gbk, gb18030…);
+    /// detected when absent.
+    #[arg(long)]
+    encoding: Option<String>,
+    #[arg(long)]
+    config: Option<PathBuf>,
+    #[arg(long)]
+    out: PathBuf,
+    /// Exit with 1 when a finding at or above this severity exists.
+    #[arg(long, default_value = "error", value_parser = ["info", "warning", "error"])]
+    fail_on: String,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("{} {e}", paint("error:", "31"));
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn color() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+fn paint(s: &str, code: &str) -> String {
+    if color() {
+        format!("\x1b[{code}m{s}\x1b[0m")
+    } else {
+        s.to_string()
+    }
+}
+
+fn run(cli: Cli) -> Result<u8, ShelfError> {
+    match cli.command {
+        Command::Checks => {
+            for c in shelf_checks::CHECKS {
+                println!("{}\t{}\t{}", c.code(), c.name(), c.severity());
+            }
+            Ok(0)
+        }
+        Command::Explain { code } => match shelf_checks::find(&code) {
+            Some(c) => {
+                println!("{}", c.doc());
+                println!(
+                    "\nDefault severity: {}.{}",
+                    c.severity(),
+                    c.fix()
+                        .map(|f| format!(" Fixed by: {f}."))
+                        .unwrap_or_default()
+                );
+                Ok(0)
+            }
+            None => Err(ShelfError::user(format!(
+                "no check is called {code:?}; `shelf checks` lists them"
+            ))),
+        },
+        Command::Presets => {
+            for p in shelf_io::presets::PRESETS {
+                println!("{}\t{}\t{}", p.name, p.kind, p.about);
+            }
+            Ok(0)
+        }
+        Command::Generate { out, seed, items } => {
+            let opts = shelf_demo::DemoOptions {
+                seed,
+                items,
+                ..shelf_demo::DemoOptions::default()
+            };
+            let truth = shelf_demo::generate(&out, &opts)
+                .map_err(|e| ShelfError::io(&out, "cannot write the example store", e))?;
+            eprintln!(
+                "wrote the example store to {} ({} injected defects recorded in ground_truth.json)",
+                out.display(),
+                truth.defects.len()
+            );
+            Ok(0)
+        }
+        Command::Audit(args) => audit(args),
+    }
+}
+
+fn audit(args: AuditArgs) -> Result<u8, ShelfError> {
+    let config = match &args.config {
+        Some(p) => shelf::Config::load(p)?,
+        None => shelf::Config::default(),
+    };
+    let mut tables = Vec::new();
+    for (kind, path) in [
+        (TableKind::Catalog, &args.catalog),
+        (TableKind::Events, &args.events),
+        (TableKind::Queries, &args.queries),
+        (TableKind::Judgments, &args.judgments),
+        (TableKind::Reviews, &args.reviews),
+    ] {
+        if let Some(p) = path {
+            tables.push((kind, p.clone()));
+        }
+    }
+    let fail_on = Severity::parse(&args.fail_on).unwrap_or(Severity::Error);
+    let spec = shelf::AuditSpec {
+        tables,
+        preset: args.preset.clone(),
+        encoding: args.encoding.clone(),
+        config,
+    };
+    let bar = if std::io::stderr().is_terminal() {
+        let b = indicatif::ProgressBar::new_spinner();
+        b.enable_steady_tick(std::time::Duration::from_millis(120));
+        Some(b)
+    } else {
+        None
+    };
+    let progress = |msg: &str| {
+        if let Some(b) = &bar {
+            b.set_message(msg.to_string());
+        }
+    };
+    let report = shelf::audit(&spec, &progress);
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let report = report?;
+    shelf::write_audit(&report, &args.out)?;
+    eprint!("{}", shelf_report::text_summary(&report));
+    eprintln!("report: {}", args.out.join("report.html").display());
+    Ok(if report.counts.at_or_above(fail_on) > 0 {
+        1
+    } else {
+        0
+    })
+}

@@ -1,0 +1,86 @@
+//! Errors are failures of the tool, split by whose fault they are (STYLE.md §6).
+
+use std::path::PathBuf;
+
+/// Result alias used across shelf's libraries.
+pub type ShelfResult<T> = Result<T, ShelfError>;
+
+/// Why shelf could not do its job. Each variant's message names the file, the line or column
+/// where there is one, and what the user can do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum ShelfError {
+    /// The user asked for something that cannot work: bad config, unknown preset, missing role.
+    #[error("{message}")]
+    User { message: String },
+    /// A file could not be read or written.
+    #[error("{}: {message}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        message: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// An input file is malformed in a way that stops shelf reading it (bad data *values* are
+    /// findings, not errors).
+    #[error("{}{}: {message}", path.display(), location(*line, column.as_deref()))]
+    Input {
+        path: PathBuf,
+        line: Option<u64>,
+        column: Option<String>,
+        message: String,
+    },
+    /// A bug in shelf or in the engine under it.
+    #[error("internal error (a bug in shelf, please report it): {0}")]
+    Internal(String),
+}
+
+fn location(line: Option<u64>, column: Option<&str>) -> String {
+    match (line, column) {
+        (Some(l), Some(c)) => format!(", line {l}, column {c}"),
+        (Some(l), None) => format!(", line {l}"),
+        (None, Some(c)) => format!(", column {c}"),
+        (None, None) => String::new(),
+    }
+}
+
+impl ShelfError {
+    /// A user error with the given message.
+    pub fn user(message: impl Into<String>) -> Self {
+        Self::User {
+            message: message.into(),
+        }
+    }
+
+    /// A malformed-input error.
+    pub fn input(
+        path: impl Into<PathBuf>,
+        line: Option<u64>,
+        column: Option<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self::Input {
+            path: path.into(),
+            line,
+            column,
+            message: message.into(),
+        }
+    }
+
+    /// An I/O error on `path`.
+    pub fn io(
+        path: impl Into<PathBuf>,
+        message: impl Into<String>,
+        source: std::io::Error,
+    ) -> Self {
+        Self::Io {
+            path: path.into(),
+            message: message.into(),
+            source,
+        }
+    }
+
+    /// A bug.
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::Internal(message.into())
+    }
+}

@@ -1,0 +1,20 @@
+//! shelf's data model, shared by every other crate.
+//!
+//! Tables are mapped to **roles** (what a column means), never to column names; every input row
+//! gets a stable **row id** (its 0-based position in file order) at ingest; checks report
+//! **findings** that point at row ids. Data problems are [`Finding`]s; failures of the tool are
+//! [`ShelfError`]s. This crate depends on nothing heavier than serde, so every other crate can
+//! use it without pulling in the engine.
+
+mod error;
+mod finding;
+mod role;
+mod table;
+
+pub use error::{ShelfError, ShelfResult};
+pub use finding::{CheckRun, Finding, MAX_LISTED_ROW_IDS, Severity, SeverityCounts, Suggestion};
+pub use role::{Role, RoleType};
+pub use table::{MappingSource, RoleBinding, TableKind, TableSummary};
+
+/// The name of the column every staged table carries: the row's 0-based position in its input.
+pub const ROW_ID: &str = "__row_id";

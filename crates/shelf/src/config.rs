@@ -1,0 +1,125 @@
+//! `shelf.toml`: inert option types, parsed strictly (`deny_unknown_fields`) and resolved into
+//! live objects once, when the audit is planned (STYLE.md §8).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use shelf_core::{ShelfError, ShelfResult};
+
+/// The whole file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Per table kind: `[tables.catalog]`, `[tables.events]`, …
+    #[serde(default)]
+    pub tables: BTreeMap<String, TableConfig>,
+    /// Per check code or name: `[checks.TX005]` with `enabled`, `severity`, `mostly` and the
+    /// check's own parameters.
+    #[serde(default)]
+    pub checks: BTreeMap<String, toml::Table>,
+    /// User rules: `[[rule]]`.
+    #[serde(default, rename = "rule")]
+    pub rules: Vec<RuleConfig>,
+    #[serde(default)]
+    pub run: RunConfig,
+}
+
+/// How to read and map one table.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TableConfig {
+    /// Input path, relative to the config file; `--catalog` etc. override it.
+    pub path: Option<PathBuf>,
+    pub preset: Option<String>,
+    pub format: Option<String>,
+    /// One character, or `tab`.
+    pub delimiter: Option<String>,
+    pub header: Option<bool>,
+    pub encoding: Option<String>,
+    pub max_field_bytes: Option<usize>,
+    /// Multiply parsed prices by this (0.01 for cents).
+    pub price_scale: Option<f64>,
+    /// `[lo, hi]` for numeric relevance labels.
+    pub label_scale: Option<[f64; 2]>,
+    /// Extra strings that mean "no value" in this table.
+    pub null_tokens: Option<Vec<String>>,
+    /// role → column, or role → [columns] for a category path.
+    #[serde(default)]
+    pub roles: BTreeMap<String, RoleColumns>,
+}
+
+/// One column, or several forming a path.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum RoleColumns {
+    One(String),
+    Path(Vec<String>),
+}
+
+impl RoleColumns {
+    pub fn columns(&self) -> Vec<String> {
+        match self {
+            RoleColumns::One(c) => vec![c.clone()],
+            RoleColumns::Path(v) => v.clone(),
+        }
+    }
+}
+
+/// `[[rule]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleConfig {
+    pub name: String,
+    pub table: String,
+    /// SQL predicate over role names that good rows satisfy.
+    pub expect: String,
+    #[serde(default = "default_rule_severity")]
+    pub severity: String,
+    pub mostly: Option<f64>,
+    pub message: Option<String>,
+}
+
+fn default_rule_severity() -> String {
+    "warning".into()
+}
+
+/// `[run]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunConfig {
+    /// "Now" for future-time checks (RFC 3339); defaults to the clock.
+    pub now: Option<String>,
+    /// Memory the engine may use before spilling, in MiB (default 4096).
+    pub memory_limit_mb: Option<usize>,
+    /// Engine threads (default: all cores).
+    pub threads: Option<usize>,
+}
+
+impl Config {
+    /// Reads and parses a config file; errors name the file and line.
+    pub fn load(path: &Path) -> ShelfResult<Config> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ShelfError::io(path, "cannot read the config file", e))?;
+        let mut cfg: Config = toml::from_str(&text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|s| text[..s.start].lines().count().max(1) as u64);
+            ShelfError::input(
+                path,
+                line,
+                None,
+                format!("invalid shelf.toml: {}", e.message()),
+            )
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        for t in cfg.tables.values_mut() {
+            if let Some(p) = &t.path
+                && p.is_relative()
+            {
+                t.path = Some(base.join(p));
+            }
+        }
+        Ok(cfg)
+    }
+}

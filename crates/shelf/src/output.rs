@@ -1,0 +1,67 @@
+//! Writing the audit's files atomically: everything is written into a fresh sibling directory
+//! which then replaces the output directory, so a reader never sees half a report.
+
+use std::path::Path;
+
+use shelf_core::{ShelfError, ShelfResult};
+use shelf_report::AuditReport;
+
+/// Writes `summary.json`, `findings.jsonl` and `report.html` into `dir`.
+pub fn write_audit(report: &AuditReport, dir: &Path) -> ShelfResult<()> {
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&parent)
+        .map_err(|e| ShelfError::io(&parent, "cannot create the output's parent directory", e))?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".shelf-out-")
+        .tempdir_in(&parent)
+        .map_err(|e| ShelfError::io(&parent, "cannot create a temporary output directory", e))?;
+    let write = |name: &str, body: &str| {
+        let p = tmp.path().join(name);
+        std::fs::write(&p, body).map_err(|e| ShelfError::io(&p, "cannot write", e))
+    };
+    let summary = serde_json::to_string_pretty(&shelf_report::summary_json(report))
+        .map_err(|e| ShelfError::internal(e.to_string()))?;
+    write("summary.json", &(summary + "\n"))?;
+    write("findings.jsonl", &shelf_report::findings_jsonl(report))?;
+    write("report.html", &shelf_report::html(report))?;
+    replace_dir(tmp, dir)
+}
+
+/// Moves a finished temporary directory into place, replacing an existing output directory.
+pub fn replace_dir(tmp: tempfile::TempDir, dir: &Path) -> ShelfResult<()> {
+    let staged = tmp.keep();
+    if dir.exists() {
+        if !dir.is_dir() {
+            let _ = std::fs::remove_dir_all(&staged);
+            return Err(ShelfError::user(format!(
+                "--out {} exists and is not a directory",
+                dir.display()
+            )));
+        }
+        let old = dir.with_file_name(format!(
+            ".{}.old-{}",
+            dir.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            std::process::id()
+        ));
+        std::fs::rename(dir, &old)
+            .map_err(|e| ShelfError::io(dir, "cannot move the previous output aside", e))?;
+        if let Err(e) = std::fs::rename(&staged, dir) {
+            let _ = std::fs::rename(&old, dir);
+            return Err(ShelfError::io(
+                dir,
+                "cannot move the new output into place",
+                e,
+            ));
+        }
+        let _ = std::fs::remove_dir_all(&old);
+    } else {
+        std::fs::rename(&staged, dir)
+            .map_err(|e| ShelfError::io(dir, "cannot move the new output into place", e))?;
+    }
+    Ok(())
+}
