@@ -135,6 +135,7 @@ pub enum Probe {
     Rows {
         predicate: String,
         show: Vec<String>,
+        key: Option<String>,
     },
     /// A query returning one row per affected row: a `row_id` column (distinct per finding
     /// key), optionally a `finding` text column that splits results into separate findings
@@ -186,7 +187,11 @@ impl ProbeSpec {
             table: table.kind,
             role,
             column: role.and_then(|r| table.column(r)),
-            probe: Probe::Rows { predicate, show },
+            probe: Probe::Rows {
+                predicate,
+                show,
+                key: None,
+            },
             message: message.into(),
             severity,
             judge: Judge::Any,
@@ -214,6 +219,14 @@ impl ProbeSpec {
             evidence: serde_json::Map::new(),
             variants: Vec::new(),
         }
+    }
+
+    /// Splits a row probe's findings by the value of `key` (a SQL text expression).
+    pub fn keyed(mut self, key: String) -> Self {
+        if let Probe::Rows { key: k, .. } = &mut self.probe {
+            *k = Some(key);
+        }
+        self
     }
 
     pub fn judge(mut self, judge: Judge) -> Self {

@@ -94,8 +94,18 @@ pub async fn run_checks(
         let mut show: Vec<String> = Vec::new();
         let mut preds = Vec::new();
         for (k, &i) in idx.iter().enumerate() {
-            if let Probe::Rows { predicate, show: s } = &specs[i].1.probe {
+            if let Probe::Rows {
+                predicate,
+                show: s,
+                key,
+            } = &specs[i].1.probe
+            {
                 preds.push(format!("coalesce(({predicate}), false) AS __p{k}"));
+                if let Some(key) = key {
+                    preds.push(format!(
+                        "CASE WHEN ({predicate}) THEN CAST(({key}) AS VARCHAR) END AS __k{k}"
+                    ));
+                }
                 out.row_predicates
                     .entry(table.kind)
                     .or_default()
@@ -135,9 +145,22 @@ pub async fn run_checks(
                 let Probe::Rows { show: s, .. } = &specs[i].1.probe else {
                     continue;
                 };
-                let acc = accs[i].entry(String::new()).or_default();
+                let keys = match batch.column_by_name(&format!("__k{k}")) {
+                    Some(c) => {
+                        Some(cast(c, &DataType::Utf8).map_err(|e| df_err("finding key", e))?)
+                    }
+                    None => None,
+                };
+                let keys = keys.as_ref().map(|k| k.as_string::<i32>());
                 for r in mask.values().set_indices() {
-                    acc.add(ids[r], || example(&batch, r, s));
+                    let key = keys
+                        .filter(|k| k.is_valid(r))
+                        .map(|k| k.value(r).to_string())
+                        .unwrap_or_default();
+                    accs[i]
+                        .entry(key)
+                        .or_default()
+                        .add(ids[r], || example(&batch, r, s));
                 }
             }
         }
@@ -217,7 +240,7 @@ pub async fn run_checks(
                 Some((_, s, m)) => (*s, m.clone()),
                 None => (spec.severity, spec.message.clone()),
             };
-            let mut message = fill(&template, acc.count, total);
+            let mut message = fill(&template, acc.count, total).replace("{key}", &key);
             if let Some(mostly) = ctx.params.mostly(check.code(), check.name())
                 && share <= 1.0 - mostly
             {
@@ -245,6 +268,9 @@ pub async fn run_checks(
             evidence.insert("rows".into(), json!(acc.count));
             evidence.insert("table_rows".into(), json!(total));
             evidence.insert("share".into(), json!((share * 1e6).round() / 1e6));
+            if !key.is_empty() {
+                evidence.insert("value".into(), json!(key));
+            }
             for (k, v) in &spec.evidence {
                 evidence.insert(k.clone(), v.clone());
             }
@@ -315,7 +341,7 @@ pub fn fmt_count(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

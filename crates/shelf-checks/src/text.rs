@@ -192,18 +192,21 @@ pub fn has_control_chars(s: &str) -> bool {
     })
 }
 
-/// ALL CAPS: at least 8 cased letters and none of them lower case.
+/// ALL CAPS: at least 8 upper-case letters, none lower case, and not mostly uncased script
+/// (Chinese with a capitalised brand, `OPPO 2025新款 智能手机`, is not shouting).
 pub fn is_all_caps(s: &str) -> bool {
-    let mut upper = 0;
+    let (mut upper, mut uncased) = (0usize, 0usize);
     for c in s.chars() {
         if c.is_lowercase() {
             return false;
         }
         if c.is_uppercase() {
             upper += 1;
+        } else if c.is_alphabetic() {
+            uncased += 1;
         }
     }
-    upper >= 8
+    upper >= 8 && uncased * 2 <= upper
 }
 
 /// Keyword stuffing: one token (of ≥ 2 characters, not a number) repeated at least
@@ -324,13 +327,10 @@ pub fn is_non_product(item_id: Option<&str>, title: Option<&str>) -> bool {
         "邮费补拍",
     ];
     if let Some(t) = title {
+        // A fee line is named by the fee, in a few words ("DOTCOM POSTAGE", "Bank Charges");
+        // a product title that mentions "free shipping" is still a product.
         let lower = t.trim().to_lowercase();
-        if WORDS.iter().any(|w| {
-            lower == *w
-                || lower.starts_with(&format!("{w} "))
-                || lower.ends_with(&format!(" {w}"))
-                || lower.contains(&format!(" {w} "))
-        }) {
+        if lower.split_whitespace().count() <= 4 && WORDS.iter().any(|w| lower.contains(w)) {
             return true;
         }
     }

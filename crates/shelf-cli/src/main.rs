@@ -143,10 +143,22 @@ fn run(cli: Cli) -> Result<u8, ShelfError> {
             };
             let truth = shelf_demo::generate(&out, &opts)
                 .map_err(|e| ShelfError::io(&out, "cannot write the example store", e))?;
+            // The store's own shelf.toml: its judgments use a 0–3 scale, and "now" is pinned
+            // so the audit of the example is the same on every day it runs.
+            let toml = format!(
+                "# Written by `shelf generate`: how to read the example store.\n\
+                 [tables.catalog]\npath = \"catalog.csv\"\n\n[tables.events]\npath = \"events.csv\"\n\n\
+                 [tables.queries]\npath = \"queries.csv\"\n\n[tables.judgments]\npath = \"judgments.csv\"\n\
+                 label_scale = [{}, {}]\n\n[run]\nnow = \"2025-07-01T00:00:00Z\"\n",
+                truth.label_scale[0], truth.label_scale[1]
+            );
+            let cfg = out.join("shelf.toml");
+            std::fs::write(&cfg, toml).map_err(|e| ShelfError::io(&cfg, "cannot write", e))?;
             eprintln!(
-                "wrote the example store to {} ({} injected defects recorded in ground_truth.json)",
+                "wrote the example store to {} ({} defects recorded in ground_truth.json); audit it with: shelf audit --config {} --out OUT",
                 out.display(),
-                truth.defects.len()
+                truth.defects.len(),
+                cfg.display()
             );
             Ok(0)
         }

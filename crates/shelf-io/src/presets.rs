@@ -17,6 +17,9 @@ pub enum LabelScale {
     Esci,
 }
 
+/// Recognises a headerless format from its first row's values.
+pub type RowDetector = fn(&[Option<String>]) -> bool;
+
 /// One known format.
 #[derive(Debug)]
 pub struct Preset {
@@ -38,7 +41,7 @@ pub struct Preset {
     /// Columns that must all be present for the preset to be recognised.
     pub signature: &'static [&'static str],
     /// For headerless files: recognises the first row's values.
-    pub detect_row: Option<fn(&[Option<String>]) -> bool>,
+    pub detect_row: Option<RowDetector>,
 }
 
 impl Preset {

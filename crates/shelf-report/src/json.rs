@@ -7,7 +7,8 @@ use crate::AuditReport;
 /// `summary.json` as CONTRACT.md lists it: `tables` (keyed by table kind: `path`, `rows`,
 /// `columns`, `roles`, `encoding`, plus `format`, `role_sources` and `preset` when one was
 /// used), `checks` (one entry per check run), `counts` by severity, `shelf_version` and
-/// `notes`.
+/// `notes`, and `findings`: one compact entry per finding (code, severity, table, column,
+/// rows_affected, message).
 pub fn summary_json(r: &AuditReport) -> Value {
     let mut tables = Map::new();
     for t in &r.tables {
@@ -23,6 +24,17 @@ pub fn summary_json(r: &AuditReport) -> Value {
         "tables": tables,
         "checks": r.checks,
         "counts": r.counts,
+        // A compact line per finding (the full ones are in findings.jsonl), so a script can
+        // read e.g. how many rows hold "nan" without parsing the larger file.
+        "findings": r.findings.iter().map(|f| json!({
+            "code": f.code,
+            "name": f.name,
+            "severity": f.severity,
+            "table": f.table,
+            "column": f.column,
+            "rows_affected": f.rows_affected,
+            "message": f.message,
+        })).collect::<Vec<_>>(),
         "notes": r.notes,
     })
 }

@@ -128,7 +128,7 @@ pub fn resolve(
         Some(b) => (1..b.num_columns())
             .map(|i| {
                 let a = b.column(i);
-                (a.len() > 0 && a.is_valid(0))
+                (!a.is_empty() && a.is_valid(0))
                     .then(|| arrow::util::display::array_value_to_string(a, 0).unwrap_or_default())
             })
             .collect(),

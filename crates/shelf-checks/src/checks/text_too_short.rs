@@ -34,7 +34,7 @@ Fix: rewrite the title from the product's attributes (GenerateTitles). Configure
             self.severity(),
             |t, r| {
                 Some(format!(
-                    "character_length(trim({r})) BETWEEN 1 AND {} AND NOT {}",
+                    "character_length(trim({r})) BETWEEN 1 AND {} AND NOT {} AND NOT shelf_test_value({r}) AND NOT shelf_placeholder_title({r})",
                     min - 1,
                     null_like(t, r.as_str())
                 ))

@@ -1,0 +1,35 @@
+# shelf — the two commands the README promises, plus the checks CI runs.
+#
+#   make demo   build, write the built-in example store, audit it, print where the report is
+#   make test   fmt, clippy, every test (unit, snapshot, property, CLI, real data, browser)
+
+# A target dir that survives between CI runs on the same machine (override with CARGO_TARGET_DIR).
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/shelf-target
+CARGO ?= cargo
+DEMO_DIR ?= out/demo-store
+DEMO_OUT ?= out/demo-audit
+
+.PHONY: demo test lint browser-deps
+
+demo:
+	$(CARGO) build -p shelf-cli
+	$(CARGO_TARGET_DIR)/debug/shelf generate --out $(DEMO_DIR)
+	$(CARGO_TARGET_DIR)/debug/shelf audit --config $(DEMO_DIR)/shelf.toml --out $(DEMO_OUT) || [ $$? -eq 1 ]
+	@echo "open $(DEMO_OUT)/report.html"
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium missing: install Debian's chromium package" >&2; exit 1; fi; }
+
+test: browser-deps lint
+	$(CARGO) test --workspace -- --test-threads=2
+	$(CARGO) build -p shelf-cli
+	rm -rf out/ci-demo-store out/ci-demo-audit
+	$(CARGO_TARGET_DIR)/debug/shelf generate --out out/ci-demo-store
+	$(CARGO_TARGET_DIR)/debug/shelf audit --config out/ci-demo-store/shelf.toml --out out/ci-demo-audit || [ $$? -eq 1 ]
+	bash scripts/browser-check.sh out/ci-demo-audit/report.html out/ci-demo-audit/report.png

@@ -1,0 +1,267 @@
+//! End-to-end audits: the built-in example store against its ground truth, and the real
+//! datasets in ../shared/data (CI has them; elsewhere a missing folder skips with a reason).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use shelf::{AuditSpec, Config, audit};
+use shelf_core::{Finding, TableKind};
+use shelf_report::AuditReport;
+
+fn data(rel: &str) -> Option<PathBuf> {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data")
+        .join(rel);
+    if p.exists() {
+        return Some(p);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI is set but the real dataset {} is missing",
+        p.display()
+    );
+    eprintln!("skipping: {} not found", p.display());
+    None
+}
+
+fn run(tables: Vec<(TableKind, PathBuf)>, preset: Option<&str>) -> AuditReport {
+    let spec = AuditSpec {
+        tables,
+        preset: preset.map(str::to_string),
+        encoding: None,
+        config: Config::default(),
+    };
+    audit(&spec, &|_| {}).expect("audit runs")
+}
+
+fn rows(r: &AuditReport, code: &str, column: Option<&str>) -> u64 {
+    r.findings
+        .iter()
+        .filter(|f| f.code == code && (column.is_none() || f.column.as_deref() == column))
+        .map(|f| f.rows_affected)
+        .sum()
+}
+
+fn finding<'a>(
+    r: &'a AuditReport,
+    code: &str,
+    pred: impl Fn(&Finding) -> bool,
+) -> Option<&'a Finding> {
+    r.findings.iter().find(|f| f.code == code && pred(f))
+}
+
+#[test]
+fn online_retail_counts_match_pandas() {
+    let Some(p) = data("uci_online_retail/online_retail_raw.parquet") else {
+        return;
+    };
+    let r = run(vec![(TableKind::Events, p)], None);
+    assert_eq!(r.tables[0].rows, 541_909);
+    assert_eq!(r.tables[0].preset.as_deref(), Some("uci-online-retail"));
+    assert_eq!(rows(&r, "DU001", None), 5_268, "exact duplicate rows");
+    assert_eq!(
+        rows(&r, "MV001", Some("CustomerID")),
+        135_080,
+        "rows without CustomerID"
+    );
+    let nan = finding(&r, "MV002", |f| f.evidence["value"] == "nan")
+        .expect("a finding for \"nan\" descriptions");
+    assert_eq!(nan.rows_affected, 1_454);
+    assert_eq!(rows(&r, "OR001", None), 9_288, "cancellation lines");
+    assert_eq!(rows(&r, "NU001", None), 2_515, "zero unit prices");
+    assert_eq!(rows(&r, "NU002", None), 2, "negative unit prices");
+    // The same numbers are in summary.json's per-check entries.
+    let summary = shelf_report::summary_json(&r);
+    let checks = summary["checks"].as_array().unwrap();
+    let entry = |code: &str, col: &str| {
+        checks
+            .iter()
+            .find(|c| c["code"] == code && c["column"] == col)
+            .map(|c| c["rows_affected"].as_u64().unwrap())
+    };
+    assert_eq!(
+        entry("DU001", "").or(checks
+            .iter()
+            .find(|c| c["code"] == "DU001")
+            .map(|c| c["rows_affected"].as_u64().unwrap())),
+        Some(5_268)
+    );
+    assert_eq!(entry("MV001", "CustomerID"), Some(135_080));
+    assert_eq!(entry("OR001", "InvoiceNo"), Some(9_288));
+    assert_eq!(entry("NU001", "UnitPrice"), Some(2_515));
+    assert_eq!(entry("NU002", "UnitPrice"), Some(2));
+    assert!(
+        summary["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["code"] == "MV002" && f["rows_affected"] == 1_454)
+    );
+    // Row ids point into the file: row 0 is not a duplicate, and listed ids are sorted.
+    let dup = finding(&r, "DU001", |_| true).unwrap();
+    assert!(dup.row_ids.windows(2).all(|w| w[0] < w[1]));
+    assert!(dup.row_ids_truncated && dup.row_ids.len() == 1000);
+}
+
+#[test]
+fn example_store_recall_is_complete() {
+    let dir = tempfile::tempdir().unwrap();
+    let truth = shelf_demo::generate(dir.path(), &shelf_demo::DemoOptions::default()).unwrap();
+    let mut config = Config::default();
+    config.run.now = Some("2025-07-01T00:00:00Z".into());
+    config.tables.insert(
+        "judgments".into(),
+        shelf::config::TableConfig {
+            label_scale: Some([0.0, 3.0]),
+            ..Default::default()
+        },
+    );
+    let spec = AuditSpec {
+        tables: vec![
+            (TableKind::Catalog, dir.path().join("catalog.csv")),
+            (TableKind::Events, dir.path().join("events.csv")),
+            (TableKind::Queries, dir.path().join("queries.csv")),
+            (TableKind::Judgments, dir.path().join("judgments.csv")),
+        ],
+        preset: None,
+        encoding: None,
+        config,
+    };
+    let r = audit(&spec, &|_| {}).unwrap();
+    let mut found: BTreeMap<(String, String), BTreeSet<u64>> = BTreeMap::new();
+    for f in &r.findings {
+        assert!(
+            !f.row_ids_truncated,
+            "{} has too many rows for an exact comparison",
+            f.code
+        );
+        found
+            .entry((f.code.clone(), f.table.clone()))
+            .or_default()
+            .extend(f.row_ids.iter().copied());
+    }
+    let mut report = Vec::new();
+    for d in &truth.defects {
+        let key = (d.code.clone(), d.table.clone());
+        let expected = truth.rows(&d.code, &d.table);
+        let got = found.get(&key).cloned().unwrap_or_default();
+        let recall = expected.intersection(&got).count() as f64 / expected.len() as f64;
+        if recall < 1.0 {
+            report.push(format!("{} {}: recall {recall:.2}", d.code, d.table));
+        }
+    }
+    report.dedup();
+    assert!(
+        report.is_empty(),
+        "checks missed injected defects: {report:?}"
+    );
+    // Precision: every code the ground truth covers flags (almost) only true rows. NU006 may
+    // also flag NU003's absurd prices, which are outliers too.
+    for ((code, table), got) in &found {
+        let expected = truth.rows(code, table);
+        if expected.is_empty() {
+            continue;
+        }
+        let mut allowed = expected.clone();
+        if code == "NU006" {
+            allowed.extend(truth.rows("NU003", table));
+        }
+        let fp: Vec<&u64> = got.difference(&allowed).collect();
+        assert!(
+            fp.len() * 20 <= got.len(),
+            "{code} on {table} flags rows outside the ground truth: {fp:?}"
+        );
+    }
+}
+
+#[test]
+fn leipzig_latin1_and_dollar_prices() {
+    let Some(p) = data("leipzig/abt-buy/Abt.csv") else {
+        return;
+    };
+    let r = run(vec![(TableKind::Catalog, p)], None);
+    let t = &r.tables[0];
+    assert_eq!(t.rows, 1_081);
+    assert_eq!(t.encoding, "windows-1252");
+    assert_eq!(t.preset.as_deref(), Some("leipzig-abt"));
+    // "$1,299.00"-style prices parse: no price is reported unparseable.
+    assert_eq!(rows(&r, "SC001", Some("price")), 0);
+    // Latin-1 decoded properly: no mojibake in titles.
+    assert_eq!(rows(&r, "TX002", Some("name")), 0);
+    let Some(p) = data("leipzig/amazon-googleproducts/GoogleProducts.csv") else {
+        return;
+    };
+    let r = run(vec![(TableKind::Catalog, p)], Some("leipzig"));
+    assert_eq!(r.tables[0].rows, 3_226);
+    assert_eq!(
+        r.tables[0].roles.get("brand").map(String::as_str),
+        Some("manufacturer")
+    );
+}
+
+#[test]
+fn home_depot_judgments() {
+    let Some(p) = data("homedepot/judgments_dev.csv") else {
+        return;
+    };
+    let r = run(vec![(TableKind::Judgments, p)], None);
+    assert_eq!(r.tables[0].rows, 37_531);
+    assert_eq!(r.tables[0].preset.as_deref(), Some("homedepot"));
+    assert_eq!(rows(&r, "JU003", None), 0, "relevance stays within 1–3");
+    assert_eq!(rows(&r, "SC001", Some("relevance")), 0);
+}
+
+#[test]
+fn taobao_without_header() {
+    let Some(p) = data("taobao_userbehavior/UserBehavior_head.csv") else {
+        return;
+    };
+    let r = run(vec![(TableKind::Events, p)], None);
+    let t = &r.tables[0];
+    assert_eq!(t.preset.as_deref(), Some("taobao-userbehavior"));
+    assert_eq!(t.rows, 4_321, "first line is data, not a header");
+    assert!(t.roles.contains_key("event") && t.roles.contains_key("timestamp"));
+    assert_eq!(rows(&r, "SC001", None), 0, "unix seconds parse");
+}
+
+#[test]
+fn icecat_zipped_json() {
+    let Some(p) = data("icecat/1.json.zip") else {
+        return;
+    };
+    let r = run(vec![(TableKind::Catalog, p)], None);
+    let t = &r.tables[0];
+    assert_eq!(t.preset.as_deref(), Some("icecat"));
+    assert!(t.rows > 4_000, "rows: {}", t.rows);
+    assert!(t.columns.iter().any(|c| c.starts_with("attr_t_")));
+    // Icecat repeats titles under different EANs, but item ids are unique.
+    assert_eq!(rows(&r, "DU002", None), 0);
+}
+
+#[test]
+fn multicpr_chinese_queries() {
+    let Some(p) = data("multicpr_ecom/dev.query.txt") else {
+        return;
+    };
+    let r = run(vec![(TableKind::Queries, p)], None);
+    let t = &r.tables[0];
+    assert_eq!(t.preset.as_deref(), Some("multicpr-queries"));
+    assert_eq!(t.rows, 1_000);
+    assert_eq!(t.encoding, "UTF-8");
+    assert_eq!(rows(&r, "TX002", None), 0, "Chinese text is not mojibake");
+}
+
+#[test]
+fn diginetica_semicolons_and_na() {
+    let Some(p) = data("diginetica/sample_train-item-views.csv") else {
+        return;
+    };
+    let r = run(vec![(TableKind::Events, p)], None);
+    let t = &r.tables[0];
+    assert_eq!(t.preset.as_deref(), Some("diginetica"));
+    assert_eq!(t.rows, 12_391);
+    assert_eq!(t.columns.len(), 5, "split on ';'");
+    let na = finding(&r, "MV002", |f| f.column.as_deref() == Some("user_id"))
+        .expect("NA user ids are reported");
+    assert_eq!(na.evidence["value"], "NA");
+}
