@@ -267,6 +267,20 @@ pub fn has_mixed_script_word(s: &str) -> bool {
 /// The form two spellings of one query share: NFKC (full-width → half-width), lower case,
 /// without whitespace or punctuation. `ＩＰＨＯＮＥ　１２`, `iPhone12` and `iphone 12` → `iphone12`.
 pub fn normalize_query(s: &str) -> String {
+    // NFKC, lower-casing and dropping characters can each expose work for the others (a
+    // dropped mark joins two letters NFKC composes), so repeat to a fixed point.
+    let mut cur = normalize_once(s);
+    for _ in 0..4 {
+        let next = normalize_once(&cur);
+        if next == cur {
+            break;
+        }
+        cur = next;
+    }
+    cur
+}
+
+fn normalize_once(s: &str) -> String {
     s.nfkc()
         .flat_map(char::to_lowercase)
         .filter(|c| !c.is_whitespace() && !c.is_ascii_punctuation() && !is_cjk_punct(*c))

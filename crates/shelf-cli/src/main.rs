@@ -4,12 +4,24 @@
 //! when stderr is not a terminal. Exit codes: 0 ok, 1 findings at or above `--fail-on`, 2 shelf
 //! could not do its job.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use shelf_core::{Severity, ShelfError, TableKind};
+
+/// Prints to stdout; a closed pipe (`shelf checks | head -1`) is not an error.
+macro_rules! out {
+    ($($t:tt)*) => {{ let _ = writeln!(std::io::stdout().lock(), $($t)*); }};
+}
+/// Prints to stderr; a closed stderr must not change the exit code.
+macro_rules! errln {
+    ($($t:tt)*) => {{ let _ = writeln!(std::io::stderr().lock(), $($t)*); }};
+}
+macro_rules! err {
+    ($($t:tt)*) => {{ let _ = write!(std::io::stderr().lock(), $($t)*); }};
+}
 
 #[derive(Parser)]
 #[command(
@@ -87,7 +99,7 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("{} {e}", paint("error:", "31"));
+            errln!("{} {e}", paint("error:", "31"));
             ExitCode::from(2)
         }
     }
@@ -109,14 +121,14 @@ fn run(cli: Cli) -> Result<u8, ShelfError> {
     match cli.command {
         Command::Checks => {
             for c in shelf_checks::CHECKS {
-                println!("{}\t{}\t{}", c.code(), c.name(), c.severity());
+                out!("{}\t{}\t{}", c.code(), c.name(), c.severity());
             }
             Ok(0)
         }
         Command::Explain { code } => match shelf_checks::find(&code) {
             Some(c) => {
-                println!("{}", c.doc());
-                println!(
+                out!("{}", c.doc());
+                out!(
                     "\nDefault severity: {}.{}",
                     c.severity(),
                     c.fix()
@@ -131,7 +143,7 @@ fn run(cli: Cli) -> Result<u8, ShelfError> {
         },
         Command::Presets => {
             for p in shelf_io::presets::PRESETS {
-                println!("{}\t{}\t{}", p.name, p.kind, p.about);
+                out!("{}\t{}\t{}", p.name, p.kind, p.about);
             }
             Ok(0)
         }
@@ -154,7 +166,7 @@ fn run(cli: Cli) -> Result<u8, ShelfError> {
             );
             let cfg = out.join("shelf.toml");
             std::fs::write(&cfg, toml).map_err(|e| ShelfError::io(&cfg, "cannot write", e))?;
-            eprintln!(
+            errln!(
                 "wrote the example store to {} ({} defects recorded in ground_truth.json); audit it with: shelf audit --config {} --out OUT",
                 out.display(),
                 truth.defects.len(),
@@ -208,8 +220,8 @@ fn audit(args: AuditArgs) -> Result<u8, ShelfError> {
     }
     let report = report?;
     shelf::write_audit(&report, &args.out)?;
-    eprint!("{}", shelf_report::text_summary(&report));
-    eprintln!("report: {}", args.out.join("report.html").display());
+    err!("{}", shelf_report::text_summary(&report));
+    errln!("report: {}", args.out.join("report.html").display());
     Ok(if report.counts.at_or_above(fail_on) > 0 {
         1
     } else {
