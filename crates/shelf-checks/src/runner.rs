@@ -13,6 +13,7 @@ use futures::StreamExt;
 use serde_json::{Map, Value, json};
 use shelf_core::{
     CheckRun, Finding, MAX_LISTED_ROW_IDS, Severity, ShelfError, ShelfResult, TableKind,
+    group_digits,
 };
 
 use crate::plan::{Check, Ctx, Judge, Probe, ProbeSpec};
@@ -331,22 +332,9 @@ fn fill(template: &str, n: u64, total: u64) -> String {
         format!("{pct:.2}")
     };
     template
-        .replace("{n}", &fmt_count(n))
-        .replace("{total}", &fmt_count(total))
+        .replace("{n}", &group_digits(n))
+        .replace("{total}", &group_digits(total))
         .replace("{pct}", &pct)
-}
-
-/// 1234567 → `1,234,567`.
-pub fn fmt_count(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 fn set_rows(b: &BooleanArray) -> BooleanArray {

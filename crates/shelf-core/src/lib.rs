@@ -16,5 +16,19 @@ pub use finding::{CheckRun, Finding, MAX_LISTED_ROW_IDS, Severity, SeverityCount
 pub use role::{Role, RoleType};
 pub use table::{MappingSource, RoleBinding, TableKind, TableSummary};
 
+/// A count with thousands separators, as messages and the report show counts:
+/// `1234567` → `1,234,567`.
+pub fn group_digits(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// The name of the column every staged table carries: the row's 0-based position in its input.
 pub const ROW_ID: &str = "__row_id";

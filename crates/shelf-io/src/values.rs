@@ -234,20 +234,8 @@ mod tests {
             let v = cents as f64 / 100.0;
             let s = format!("{v:.2}");
             proptest::prop_assert!((parse_price(&s).unwrap() - v).abs() < 1e-9);
-            let us = format!("${}", thousands(cents / 100)) + &format!(".{:02}", cents % 100);
+            let us = format!("${}", shelf_core::group_digits(cents / 100)) + &format!(".{:02}", cents % 100);
             proptest::prop_assert!((parse_price(&us).unwrap() - v).abs() < 1e-9, "{}", us);
         }
-    }
-
-    fn thousands(n: u64) -> String {
-        let s = n.to_string();
-        let mut out = String::new();
-        for (i, c) in s.chars().enumerate() {
-            if i > 0 && (s.len() - i).is_multiple_of(3) {
-                out.push(',');
-            }
-            out.push(c);
-        }
-        out
     }
 }

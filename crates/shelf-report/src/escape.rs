@@ -30,18 +30,7 @@ pub(crate) fn push_escaped(out: &mut String, s: &str) {
     out.push_str(&s[last..]);
 }
 
-/// A count with thousands separators: `1234567` → `1,234,567`.
-pub(crate) fn group(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+pub(crate) use shelf_core::group_digits as group;
 
 /// `s` cut to at most `max` characters (not bytes: titles are often CJK), with `…` when cut.
 pub(crate) fn truncate_chars(s: &str, max: usize) -> String {
