@@ -16,4 +16,4 @@ pub mod udf;
 
 pub use plan::{Check, Ctx, Judge, Params, Probe, ProbeSpec, TableInfo};
 pub use registry::{CHECKS, find};
-pub use runner::{ChecksOutput, run_checks};
+pub use runner::{ChecksOutput, DayCount, run_checks};

@@ -5,14 +5,14 @@
 
 use std::collections::{BTreeMap, BinaryHeap};
 
-use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, RecordBatch};
+use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, RecordBatch, StringArray};
 use arrow::compute::{cast, prep_null_mask_filter};
 use arrow::datatypes::DataType;
 use datafusion::prelude::SessionContext;
 use futures::StreamExt;
 use serde_json::{Map, Value, json};
 use shelf_core::{
-    CheckRun, Finding, MAX_LISTED_ROW_IDS, Severity, ShelfError, ShelfResult, TableKind,
+    CheckRun, Finding, MAX_LISTED_ROW_IDS, Role, Severity, ShelfError, ShelfResult, TableKind,
     group_digits,
 };
 
@@ -25,9 +25,20 @@ const EXAMPLES: usize = 5;
 pub struct ChecksOutput {
     pub checks: Vec<CheckRun>,
     pub findings: Vec<Finding>,
-    /// Row predicates per table (for charts of affected rows over time).
-    pub row_predicates: BTreeMap<TableKind, Vec<String>>,
+    /// Per table with a timestamp role: rows per UTC day (days since the epoch), measured in
+    /// the same scan as the row checks, so charts of findings over time cost no second scan.
+    /// Rows after "now" plus one day (future-timestamp's limit) are left out.
+    pub rows_by_day: BTreeMap<TableKind, BTreeMap<i64, DayCount>>,
 }
+
+/// Rows of one day, and how many of them at least one row probe flagged.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct DayCount {
+    pub rows: u64,
+    pub flagged: u64,
+}
+
+const DAY_MICROS: i64 = 86_400_000_000;
 
 /// Accumulates one finding's rows.
 #[derive(Debug, Default)]
@@ -107,10 +118,6 @@ pub async fn run_checks(
                         "CASE WHEN ({predicate}) THEN CAST(({key}) AS VARCHAR) END AS __k{k}"
                     ));
                 }
-                out.row_predicates
-                    .entry(table.kind)
-                    .or_default()
-                    .push(predicate.clone());
                 for c in s {
                     if !show.contains(c) {
                         show.push(c.clone());
@@ -119,6 +126,11 @@ pub async fn run_checks(
             }
         }
         let show_sql: String = show.iter().map(|c| format!(", \"{c}\"")).collect();
+        let timed = table.has(Role::Timestamp);
+        if timed {
+            preds.push("CAST(timestamp AS BIGINT) AS __t".into());
+        }
+        let time_limit = ctx.now_micros + DAY_MICROS;
         let sql = format!(
             "SELECT row_id{show_sql}, {} FROM \"{}\"",
             preds.join(", "),
@@ -135,6 +147,7 @@ pub async fn run_checks(
         while let Some(batch) = stream.next().await {
             let batch = batch.map_err(|e| df_err(&format!("row checks on {}", table.kind), e))?;
             let ids = row_ids(&batch)?;
+            let mut flagged = vec![false; batch.num_rows()];
             for (k, &i) in idx.iter().enumerate() {
                 let col = batch
                     .column_by_name(&format!("__p{k}"))
@@ -146,22 +159,24 @@ pub async fn run_checks(
                 let Probe::Rows { show: s, .. } = &specs[i].1.probe else {
                     continue;
                 };
-                let keys = match batch.column_by_name(&format!("__k{k}")) {
-                    Some(c) => {
-                        Some(cast(c, &DataType::Utf8).map_err(|e| df_err("finding key", e))?)
-                    }
-                    None => None,
-                };
-                let keys = keys.as_ref().map(|k| k.as_string::<i32>());
+                let keys = finding_keys(&batch, &format!("__k{k}"))?;
                 for r in mask.values().set_indices() {
-                    let key = keys
-                        .filter(|k| k.is_valid(r))
-                        .map(|k| k.value(r).to_string())
-                        .unwrap_or_default();
+                    flagged[r] = true;
                     accs[i]
-                        .entry(key)
+                        .entry(key_at(keys.as_ref(), r))
                         .or_default()
                         .add(ids[r], || example(&batch, r, s));
+                }
+            }
+            if timed && let Some(t) = batch.column_by_name("__t") {
+                let t = t.as_primitive::<arrow::datatypes::Int64Type>();
+                let days = out.rows_by_day.entry(table.kind).or_default();
+                for (r, is_flagged) in flagged.iter().enumerate() {
+                    if t.is_valid(r) && t.value(r) <= time_limit {
+                        let day = days.entry(t.value(r).div_euclid(DAY_MICROS)).or_default();
+                        day.rows += 1;
+                        day.flagged += u64::from(*is_flagged);
+                    }
                 }
             }
         }
@@ -183,11 +198,7 @@ pub async fn run_checks(
         while let Some(batch) = stream.next().await {
             let batch = batch.map_err(|e| df_err(&format!("query check {sql}"), e))?;
             let ids = row_ids(&batch)?;
-            let keys = batch
-                .column_by_name("finding")
-                .map(|c| cast(c, &DataType::Utf8))
-                .transpose()
-                .map_err(|e| df_err("finding key", e))?;
+            let keys = finding_keys(&batch, "finding")?;
             let extra: Vec<String> = batch
                 .schema()
                 .fields()
@@ -196,14 +207,8 @@ pub async fn run_checks(
                 .filter(|n| n != "row_id" && n != "finding")
                 .collect();
             for (r, &id) in ids.iter().enumerate() {
-                let key = keys
-                    .as_ref()
-                    .map(|k| k.as_string::<i32>())
-                    .filter(|k| k.is_valid(r))
-                    .map(|k| k.value(r).to_string())
-                    .unwrap_or_default();
                 accs[i]
-                    .entry(key)
+                    .entry(key_at(keys.as_ref(), r))
                     .or_default()
                     .add(id, || example(&batch, r, &extra));
             }
@@ -335,6 +340,22 @@ fn fill(template: &str, n: u64, total: u64) -> String {
         .replace("{n}", &group_digits(n))
         .replace("{total}", &group_digits(total))
         .replace("{pct}", &pct)
+}
+
+/// The text column that splits a probe's rows into findings, if the batch has one.
+fn finding_keys(batch: &RecordBatch, name: &str) -> ShelfResult<Option<StringArray>> {
+    batch
+        .column_by_name(name)
+        .map(|c| cast(c, &DataType::Utf8).map(|a| a.as_string::<i32>().clone()))
+        .transpose()
+        .map_err(|e| df_err("finding key", e))
+}
+
+/// Row `r`'s finding key; the empty key when there is no key column or the value is null.
+fn key_at(keys: Option<&StringArray>, r: usize) -> String {
+    keys.filter(|k| k.is_valid(r))
+        .map(|k| k.value(r).to_string())
+        .unwrap_or_default()
 }
 
 fn set_rows(b: &BooleanArray) -> BooleanArray {

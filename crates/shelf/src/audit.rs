@@ -213,7 +213,7 @@ async fn audit_async(spec: &AuditSpec, progress: Progress<'_>) -> ShelfResult<Au
     let out = shelf_checks::run_checks(&ctx, &checks, &cctx, progress).await?;
 
     progress("drawing charts");
-    let charts = crate::charts::charts(&ctx, &infos, &out.row_predicates).await?;
+    let charts = crate::charts::charts(&ctx, &infos, &out.rows_by_day).await?;
     let mut notes = Vec::new();
     for t in &tables {
         if let Some(p) = t.preset {

@@ -6,7 +6,7 @@ use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Float64Type};
 use datafusion::prelude::SessionContext;
-use shelf_checks::TableInfo;
+use shelf_checks::{DayCount, TableInfo};
 use shelf_core::{Role, ShelfError, ShelfResult, TableKind};
 use shelf_report::{Chart, ChartKind, Series};
 
@@ -53,7 +53,7 @@ fn floats(batches: &[RecordBatch], col: usize) -> Vec<f64> {
 pub async fn charts(
     ctx: &SessionContext,
     tables: &[TableInfo],
-    predicates: &BTreeMap<TableKind, Vec<String>>,
+    rows_by_day: &BTreeMap<TableKind, BTreeMap<i64, DayCount>>,
 ) -> ShelfResult<Vec<Chart>> {
     let mut out = Vec::new();
     for t in tables {
@@ -168,49 +168,57 @@ pub async fn charts(
                 }],
             });
         }
-        if t.kind == TableKind::Events && t.has(Role::Timestamp) {
-            let flagged = predicates
-                .get(&t.kind)
-                .filter(|p| !p.is_empty())
-                .map(|p| {
-                    p.iter()
-                        .map(|x| format!("coalesce(({x}), false)"))
-                        .collect::<Vec<_>>()
-                        .join(" OR ")
-                })
-                .unwrap_or_else(|| "false".into());
-            let span = query(ctx, &format!("SELECT CAST(max(timestamp) AS BIGINT) - CAST(min(timestamp) AS BIGINT) FROM \"{v}\" WHERE timestamp IS NOT NULL AND timestamp < now()")).await?;
-            let days = floats(&span, 0).first().copied().unwrap_or(0.0) / 86_400e6;
-            let unit = if days > 120.0 { "month" } else { "day" };
-            let b = query(ctx, &format!(
-                "SELECT CAST(date_trunc('{unit}', timestamp) AS DATE) AS p, count(*), sum(CASE WHEN {flagged} THEN 1 ELSE 0 END) FROM \"{v}\" \
-                 WHERE timestamp IS NOT NULL AND timestamp < now() GROUP BY p ORDER BY p"
-            )).await?;
-            let labels = strings(&b, 0);
-            if labels.len() > 1 && labels.len() <= 400 {
-                out.push(Chart {
-                    id: "events-over-time".into(),
-                    title: format!("events per {unit}, and rows with row-level findings"),
-                    x_label: unit.into(),
-                    y_label: "rows".into(),
-                    kind: ChartKind::Line,
-                    series: vec![
-                        Series {
-                            name: "events".into(),
-                            labels: labels.clone(),
-                            values: floats(&b, 1),
-                        },
-                        Series {
-                            name: "with findings".into(),
-                            labels,
-                            values: floats(&b, 2),
-                        },
-                    ],
-                });
-            }
+        if t.kind == TableKind::Events
+            && let Some(days) = rows_by_day.get(&t.kind)
+            && let Some(chart) = over_time(days)
+        {
+            out.push(chart);
         }
     }
     Ok(out)
+}
+
+/// Events per day (per month when the data spans more than 120 days) and how many carry a
+/// row-level finding, from the counts the check scan already took.
+fn over_time(days: &BTreeMap<i64, DayCount>) -> Option<Chart> {
+    let (first, last) = (*days.keys().next()?, *days.keys().next_back()?);
+    let monthly = last - first > 120;
+    let mut buckets: BTreeMap<String, DayCount> = BTreeMap::new();
+    for (day, count) in days {
+        let date = chrono::DateTime::from_timestamp(day * 86_400, 0)?.date_naive();
+        let label = if monthly {
+            date.format("%Y-%m-01")
+        } else {
+            date.format("%Y-%m-%d")
+        };
+        let b = buckets.entry(label.to_string()).or_default();
+        b.rows += count.rows;
+        b.flagged += count.flagged;
+    }
+    if buckets.len() < 2 || buckets.len() > 400 {
+        return None;
+    }
+    let unit = if monthly { "month" } else { "day" };
+    let labels: Vec<String> = buckets.keys().cloned().collect();
+    Some(Chart {
+        id: "events-over-time".into(),
+        title: format!("events per {unit}, and rows with row-level findings"),
+        x_label: unit.into(),
+        y_label: "rows".into(),
+        kind: ChartKind::Line,
+        series: vec![
+            Series {
+                name: "events".into(),
+                labels: labels.clone(),
+                values: buckets.values().map(|b| b.rows as f64).collect(),
+            },
+            Series {
+                name: "with findings".into(),
+                labels,
+                values: buckets.values().map(|b| b.flagged as f64).collect(),
+            },
+        ],
+    })
 }
 
 fn fmt_num(x: f64) -> String {
