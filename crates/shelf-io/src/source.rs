@@ -27,6 +27,23 @@ impl std::fmt::Debug for Part {
     }
 }
 
+impl Part {
+    /// Takes the part's byte stream, leaving an empty one, so the part (and the scratch file
+    /// behind a zip entry) can be kept for a second read with [`Part::reopen`].
+    pub fn take_reader(&mut self) -> Box<dyn Read + Send> {
+        std::mem::replace(&mut self.reader, Box::new(std::io::empty()))
+    }
+
+    /// Reads the part again from its local file; `None` when it has none (gzip streams).
+    pub fn reopen(&self) -> Option<std::io::Result<Box<dyn Read + Send>>> {
+        let path = self.local_path.as_ref()?;
+        Some(
+            File::open(path)
+                .map(|f| Box::new(BufReader::with_capacity(1 << 16, f)) as Box<dyn Read + Send>),
+        )
+    }
+}
+
 /// Compression wrapping a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Wrapper {

@@ -191,7 +191,7 @@ pub fn stage_table(
             .0
             .into_owned();
         let raw: Box<dyn Read + Send> =
-            Box::new(std::io::Cursor::new(head[det.bom_len..].to_vec()).chain(part.reader));
+            Box::new(std::io::Cursor::new(head[det.bom_len..].to_vec()).chain(part.take_reader()));
         let (reader, counter): (
             Box<dyn Read + Send>,
             Option<Arc<std::sync::atomic::AtomicU64>>,
@@ -229,7 +229,6 @@ pub fn stage_table(
                 check_same_columns(&part.name, &mut columns, names_of(&schema))?;
             }
             Format::Json | Format::Jsonl => {
-                json_parts.push((index, part.name.clone()));
                 let jsonl = fmt == Format::Jsonl;
                 // Pass 1 learns the columns (records may have different keys); pass 2 builds.
                 let mut cols: Vec<String> = columns.clone().unwrap_or_default();
@@ -242,6 +241,7 @@ pub fn stage_table(
                     Ok(())
                 })?;
                 columns = Some(cols);
+                json_parts.push((index, part, det));
             }
             Format::Parquet => unreachable!("handled above"),
         }
@@ -250,23 +250,26 @@ pub fn stage_table(
         }
     }
 
-    if !json_parts.is_empty() {
-        let cols = columns.clone().unwrap_or_default();
-        let jsonl = format == Some(Format::Jsonl);
-        let parts = open_parts(input, work_dir)?;
-        let det = detected_enc.expect("set for text formats");
-        for part in parts {
-            let mut r = part.reader;
-            let mut skip = vec![0u8; det.bom_len];
-            read_up_to(&mut r, &mut skip)
-                .map_err(|e| ShelfError::input(&part.name, None, None, e.to_string()))?;
-            let reader: Box<dyn Read + Send> = if det.encoding == encoding_rs::UTF_8 {
-                r
-            } else {
-                Box::new(DecodeReader::new(r, det.encoding))
-            };
-            build_json(&part.name, reader, jsonl, &cols, &mut stager)?;
-        }
+    // Pass 2 over JSON parts: read each again from its own file (a zip entry's scratch file is
+    // still there) with the encoding detected for it; only a gzip stream is opened anew.
+    let jsonl = format == Some(Format::Jsonl);
+    let cols = columns.clone().unwrap_or_default();
+    for (index, part, det) in json_parts {
+        let mut r = match part.reopen() {
+            Some(r) => r.map_err(|e| ShelfError::io(&part.name, "cannot reopen", e))?,
+            None => open_parts(input, work_dir)?
+                .swap_remove(index)
+                .take_reader(),
+        };
+        let mut skip = vec![0u8; det.bom_len];
+        read_up_to(&mut r, &mut skip)
+            .map_err(|e| ShelfError::input(&part.name, None, None, e.to_string()))?;
+        let reader: Box<dyn Read + Send> = if det.encoding == encoding_rs::UTF_8 {
+            r
+        } else {
+            Box::new(DecodeReader::new(r, det.encoding))
+        };
+        build_json(&part.name, reader, jsonl, &cols, &mut stager)?;
     }
 
     let format = format.ok_or_else(|| ShelfError::input(input, None, None, "no data found"))?;
