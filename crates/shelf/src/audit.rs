@@ -32,13 +32,20 @@ fn df_err(what: &str, e: impl std::fmt::Display) -> ShelfError {
     ShelfError::internal(format!("{what}: {e}"))
 }
 
+/// Engine threads: `[run] threads`, else every core — one number for both the tokio workers
+/// and the session's partitions (they used to default to 2 and to every core respectively).
+fn threads(config: &Config) -> usize {
+    config
+        .run
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+        .max(1)
+}
+
 /// A DataFusion session with shelf's UDFs, a memory limit (beyond which sorts and aggregates
 /// spill to disk) and the configured thread count.
 pub fn session(config: &Config) -> ShelfResult<SessionContext> {
-    let threads = config
-        .run
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let threads = threads(config);
     let memory = config.run.memory_limit_mb.unwrap_or(4096) * 1024 * 1024;
     let runtime = RuntimeEnvBuilder::new()
         .with_memory_pool(Arc::new(FairSpillPool::new(memory)))
@@ -113,7 +120,7 @@ fn params(config: &Config) -> ShelfResult<Params> {
 /// Runs a whole audit. Blocking; drives DataFusion on its own runtime.
 pub fn audit(spec: &AuditSpec, progress: Progress<'_>) -> ShelfResult<AuditReport> {
     let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(spec.config.run.threads.unwrap_or(2).max(1))
+        .worker_threads(threads(&spec.config))
         .enable_all()
         .build()
         .map_err(|e| ShelfError::internal(format!("runtime: {e}")))?;
