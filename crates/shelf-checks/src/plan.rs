@@ -134,7 +134,10 @@ pub enum Probe {
     /// probes of a table run in one scan.
     Rows {
         predicate: String,
+        /// View columns shown in the examples.
         show: Vec<String>,
+        /// A text expression splitting affected rows into one finding per distinct value
+        /// (e.g. the placeholder token); `{key}` in the message names it.
         key: Option<String>,
     },
     /// A query returning one row per affected row: a `row_id` column (distinct per finding

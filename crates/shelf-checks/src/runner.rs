@@ -1,7 +1,8 @@
 //! Runs planned probes on a DataFusion session and judges their results into findings.
 //!
 //! All row probes of one table share a single scan; query probes run one by one. Memory stays
-//! bounded: per probe the runner keeps a count, the 1000 smallest row ids and 5 examples.
+//! bounded: per probe the runner keeps a count, the 1000 smallest row ids and 5 examples; per
+//! table with a timestamp, rows and flagged rows per day.
 
 use std::collections::{BTreeMap, BinaryHeap};
 
