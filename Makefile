@@ -28,7 +28,8 @@ browser-deps:
 
 test: browser-deps lint
 	$(CARGO) test --workspace -- --test-threads=2
-	$(CARGO) build -p shelf-cli
+	# `cargo test` already built the shelf binary for the CLI tests; a separate
+	# `cargo build -p shelf-cli` would unify features differently and rebuild dependencies.
 	rm -rf out/ci-demo-store out/ci-demo-audit
 	$(CARGO_TARGET_DIR)/debug/shelf generate --out out/ci-demo-store
 	$(CARGO_TARGET_DIR)/debug/shelf audit --config out/ci-demo-store/shelf.toml --out out/ci-demo-audit || [ $$? -eq 1 ]
