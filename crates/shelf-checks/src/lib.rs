@@ -8,12 +8,15 @@
 //! Start reading at [`plan::Check`], then `registry.rs`, then any file in `checks/`.
 
 pub mod checks;
+pub mod dedup;
 pub mod plan;
 pub mod registry;
 pub mod runner;
 pub mod text;
 pub mod udf;
 
-pub use plan::{Check, Ctx, Judge, Params, Probe, ProbeSpec, TableInfo};
+pub use plan::{
+    Analysis, Analyzer, Check, Ctx, Judge, Outcome, Params, Probe, ProbeSpec, TableInfo,
+};
 pub use registry::{CHECKS, find};
 pub use runner::{ChecksOutput, DayCount, run_checks};

@@ -3,6 +3,11 @@
 //! themselves, so the same plans run on one machine or on a Ballista cluster.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use arrow::array::RecordBatch;
+use serde_json::{Map, Value};
+use shelf_core::{DuplicatePair, ShelfResult};
 
 use shelf_core::{Role, RoleType, Severity, TableKind};
 use shelf_io::presets::LabelScale;
@@ -144,6 +149,46 @@ pub enum Probe {
     /// key), optionally a `finding` text column that splits results into separate findings
     /// (keys described in [`ProbeSpec::variants`]), and any other columns as example values.
     Query { sql: String },
+    /// Non-relational measurement (LSH blocking, pair scoring, clustering): the runner executes
+    /// `sql` and hands its whole result to the analyzer. Probes whose analyzer has the same
+    /// [`Analyzer::key`] and the same `sql` are computed once and share the [`Analysis`].
+    Analyze {
+        sql: String,
+        analyzer: Arc<dyn Analyzer>,
+    },
+}
+
+/// Measures what SQL cannot, on the result of one query. Contract: pure — the same batches give
+/// the same [`Analysis`] — and memory proportional to the query's result, which the planning
+/// check keeps to the columns it needs.
+pub trait Analyzer: Send + Sync + std::fmt::Debug {
+    /// Identifies the computation and its settings; equal keys over equal SQL are run once.
+    fn key(&self) -> String;
+    fn analyze(&self, batches: &[RecordBatch]) -> ShelfResult<Analysis>;
+}
+
+/// What an analyzer found.
+#[derive(Debug, Default, Clone)]
+pub struct Analysis {
+    pub outcomes: Vec<Outcome>,
+    /// Catalog item pairs judged to be the same product (for `duplicates.csv`); `None` when
+    /// the analyzer does not match products.
+    pub duplicate_pairs: Option<Vec<DuplicatePair>>,
+}
+
+/// One finding's worth of an analysis, for the check whose code it names.
+#[derive(Debug, Default, Clone)]
+pub struct Outcome {
+    pub code: &'static str,
+    /// Splits a check's outcomes into findings (empty: one finding).
+    pub key: String,
+    /// Affected row ids, ascending, all of them.
+    pub row_ids: Vec<u64>,
+    /// Example rows (each with its `row_id`), at most a handful.
+    pub examples: Vec<Map<String, Value>>,
+    pub evidence: Map<String, Value>,
+    /// Message template (`{n}`, `{total}`, `{pct}` filled in); the probe's when `None`.
+    pub message: Option<String>,
 }
 
 /// How a probe's count becomes findings.
@@ -200,6 +245,21 @@ impl ProbeSpec {
             judge: Judge::Any,
             evidence: serde_json::Map::new(),
             variants: Vec::new(),
+        }
+    }
+
+    /// An analyzer probe over the result of `sql`.
+    pub fn analyze(
+        table: &TableInfo,
+        role: Option<Role>,
+        sql: String,
+        analyzer: Arc<dyn Analyzer>,
+        message: impl Into<String>,
+        severity: Severity,
+    ) -> Self {
+        Self {
+            probe: Probe::Analyze { sql, analyzer },
+            ..Self::query(table, role, String::new(), message, severity)
         }
     }
 

@@ -9,6 +9,8 @@ pub static CHECKS: &[&dyn Check] = &[
     &duplicate_rows::DuplicateRows,
     &conflicting_duplicate_ids::ConflictingDuplicateIds,
     &duplicate_events::DuplicateEvents,
+    &duplicate_products::DuplicateProducts,
+    &product_variants::ProductVariants,
     &conflicting_labels::ConflictingLabels,
     &single_label_query::SingleLabelQuery,
     &label_out_of_scale::LabelOutOfScale,

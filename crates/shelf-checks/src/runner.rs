@@ -4,7 +4,7 @@
 //! bounded: per probe the runner keeps a count, the 1000 smallest row ids and 5 examples; per
 //! table with a timestamp, rows and flagged rows per day.
 
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
 
 use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, RecordBatch, StringArray};
 use arrow::compute::{cast, prep_null_mask_filter};
@@ -13,11 +13,11 @@ use datafusion::prelude::SessionContext;
 use futures::StreamExt;
 use serde_json::{Map, Value, json};
 use shelf_core::{
-    CheckRun, Finding, MAX_LISTED_ROW_IDS, Role, Severity, ShelfError, ShelfResult, TableKind,
-    group_digits,
+    CheckRun, DuplicatePair, Finding, MAX_LISTED_ROW_IDS, Role, Severity, ShelfError, ShelfResult,
+    TableKind, group_digits,
 };
 
-use crate::plan::{Check, Ctx, Judge, Probe, ProbeSpec};
+use crate::plan::{Analysis, Check, Ctx, Judge, Probe, ProbeSpec};
 
 const EXAMPLES: usize = 5;
 
@@ -30,6 +30,8 @@ pub struct ChecksOutput {
     /// the same scan as the row checks, so charts of findings over time cost no second scan.
     /// Rows after "now" plus one day (future-timestamp's limit) are left out.
     pub rows_by_day: BTreeMap<TableKind, BTreeMap<i64, DayCount>>,
+    /// Catalog item pairs judged to be the same product, when product matching ran.
+    pub duplicate_pairs: Option<Vec<DuplicatePair>>,
 }
 
 /// Rows of one day, and how many of them at least one row probe flagged.
@@ -47,6 +49,9 @@ struct Acc {
     count: u64,
     smallest: BinaryHeap<u64>,
     examples: BTreeMap<u64, Map<String, Value>>,
+    /// From an analyzer: evidence beyond the counts, and its own message.
+    evidence: Map<String, Value>,
+    message: Option<String>,
 }
 
 impl Acc {
@@ -184,10 +189,11 @@ pub async fn run_checks(
     }
 
     // Query probes.
-    for (i, (_, spec)) in specs.iter().enumerate() {
+    for (i, (ci, spec)) in specs.iter().enumerate() {
         let Probe::Query { sql } = &spec.probe else {
             continue;
         };
+        progress(&format!("{} on {}", checks[*ci].code(), spec.table));
         let df = session
             .sql(sql)
             .await
@@ -213,6 +219,55 @@ pub async fn run_checks(
                     .or_default()
                     .add(id, || example(&batch, r, &extra));
             }
+        }
+    }
+
+    // Analyzer probes, each distinct (analyzer, sql) once.
+    let mut analyses: HashMap<(String, String), Analysis> = HashMap::new();
+    for (i, (ci, spec)) in specs.iter().enumerate() {
+        let Probe::Analyze { sql, analyzer } = &spec.probe else {
+            continue;
+        };
+        let memo = (analyzer.key(), sql.clone());
+        if !analyses.contains_key(&memo) {
+            progress(&format!("analyzing {}", spec.table));
+            let df = session
+                .sql(sql)
+                .await
+                .map_err(|e| df_err(&format!("planning {sql}"), e))?;
+            let batches = df
+                .collect()
+                .await
+                .map_err(|e| df_err(&format!("query for {}", checks[*ci].code()), e))?;
+            let analysis = analyzer.analyze(&batches)?;
+            if let Some(pairs) = &analysis.duplicate_pairs {
+                out.duplicate_pairs
+                    .get_or_insert_with(Vec::new)
+                    .extend(pairs.iter().cloned());
+            }
+            analyses.insert(memo.clone(), analysis);
+        }
+        for o in analyses[&memo]
+            .outcomes
+            .iter()
+            .filter(|o| o.code == checks[*ci].code())
+        {
+            let acc = accs[i].entry(o.key.clone()).or_default();
+            acc.count += o.row_ids.len() as u64;
+            acc.smallest
+                .extend(o.row_ids.iter().take(MAX_LISTED_ROW_IDS).copied());
+            acc.examples = o
+                .examples
+                .iter()
+                .map(|m| {
+                    (
+                        m.get("row_id").and_then(Value::as_u64).unwrap_or(0),
+                        m.clone(),
+                    )
+                })
+                .collect();
+            acc.evidence = o.evidence.clone();
+            acc.message = o.message.clone();
         }
     }
 
@@ -247,6 +302,7 @@ pub async fn run_checks(
                 Some((_, s, m)) => (*s, m.clone()),
                 None => (spec.severity, spec.message.clone()),
             };
+            let template = acc.message.clone().unwrap_or(template);
             let mut message = fill(&template, acc.count, total).replace("{key}", &key);
             if let Some(mostly) = ctx.params.mostly(check.code(), check.name())
                 && share <= 1.0 - mostly
@@ -278,7 +334,7 @@ pub async fn run_checks(
             if !key.is_empty() {
                 evidence.insert("value".into(), json!(key));
             }
-            for (k, v) in &spec.evidence {
+            for (k, v) in spec.evidence.iter().chain(&acc.evidence) {
                 evidence.insert(k.clone(), v.clone());
             }
             evidence.insert(

@@ -36,8 +36,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Read tables, run every check, write summary.json, findings.jsonl and report.html.
-    Audit(AuditArgs),
+    /// Read tables, run every check, write summary.json, findings.jsonl, report.html and
+    /// (for a catalog with titles) duplicates.csv.
+    Audit(Box<AuditArgs>),
     /// List the checks (code, name, default severity).
     Checks,
     /// Print a check's documentation: what it does, why it matters, an example, the fix.
@@ -85,6 +86,10 @@ struct AuditArgs {
     /// Exit with 1 when a finding at or above this severity exists.
     #[arg(long, default_value = "error", value_parser = ["info", "warning", "error"])]
     fail_on: String,
+    /// Print each step with the seconds elapsed since the start to stderr (for finding where a
+    /// long run spends its time).
+    #[arg(long)]
+    timings: bool,
 }
 
 fn main() -> ExitCode {
@@ -174,7 +179,7 @@ fn run(cli: Cli) -> Result<u8, ShelfError> {
             );
             Ok(0)
         }
-        Command::Audit(args) => audit(args),
+        Command::Audit(args) => audit(*args),
     }
 }
 
@@ -209,7 +214,11 @@ fn audit(args: AuditArgs) -> Result<u8, ShelfError> {
     } else {
         None
     };
+    let start = std::time::Instant::now();
     let progress = |msg: &str| {
+        if args.timings {
+            errln!("[{:8.2} s] {msg}", start.elapsed().as_secs_f64());
+        }
         if let Some(b) = &bar {
             b.set_message(msg.to_string());
         }
@@ -219,7 +228,11 @@ fn audit(args: AuditArgs) -> Result<u8, ShelfError> {
         b.finish_and_clear();
     }
     let report = report?;
+    progress("writing the report");
     shelf::write_audit(&report, &args.out)?;
+    if args.timings {
+        errln!("[{:8.2} s] done", start.elapsed().as_secs_f64());
+    }
     err!("{}", shelf_report::text_summary(&report));
     errln!("report: {}", args.out.join("report.html").display());
     Ok(if report.counts.at_or_above(fail_on) > 0 {

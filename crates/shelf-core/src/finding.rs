@@ -125,3 +125,16 @@ impl SeverityCounts {
         }
     }
 }
+
+/// Two catalog items judged to be the same product: one row of `duplicates.csv`
+/// (`item_id_a,item_id_b,score,method`), with the catalog's own item ids (the row id where the
+/// catalog has none).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DuplicatePair {
+    pub item_a: String,
+    pub item_b: String,
+    /// In [0, 1].
+    pub score: f64,
+    /// How the pair was found: `minhash-lsh` or `model-code`.
+    pub method: &'static str,
+}

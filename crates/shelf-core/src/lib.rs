@@ -12,7 +12,9 @@ mod role;
 mod table;
 
 pub use error::{ShelfError, ShelfResult};
-pub use finding::{CheckRun, Finding, MAX_LISTED_ROW_IDS, Severity, SeverityCounts, Suggestion};
+pub use finding::{
+    CheckRun, DuplicatePair, Finding, MAX_LISTED_ROW_IDS, Severity, SeverityCounts, Suggestion,
+};
 pub use role::{Role, RoleType};
 pub use table::{MappingSource, RoleBinding, TableKind, TableSummary};
 

@@ -49,3 +49,26 @@ pub fn findings_jsonl(r: &AuditReport) -> String {
     }
     out
 }
+
+/// `duplicates.csv`: header `item_id_a,item_id_b,score,method`, one judged pair per line;
+/// `None` when product matching did not run (no catalog titles).
+pub fn duplicates_csv(r: &AuditReport) -> Option<String> {
+    let pairs = r.duplicate_pairs.as_ref()?;
+    let mut out = String::from("item_id_a,item_id_b,score,method\n");
+    for p in pairs {
+        out.push_str(&csv_field(&p.item_a));
+        out.push(',');
+        out.push_str(&csv_field(&p.item_b));
+        out.push_str(&format!(",{},{}\n", p.score, p.method));
+    }
+    Some(out)
+}
+
+/// RFC 4180 quoting: fields with a comma, quote or line break are quoted, quotes doubled.
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}

@@ -15,7 +15,7 @@ mod text;
 
 pub use escape::escape;
 pub use html::{MAX_EXAMPLE_ROWS, MAX_FINDINGS_RENDERED, MAX_ROW_IDS_RENDERED, html};
-pub use json::{findings_jsonl, summary_json};
+pub use json::{duplicates_csv, findings_jsonl, summary_json};
 pub use model::{AuditReport, Chart, ChartKind, Series};
 pub use svg::chart_svg;
 pub use text::text_summary;

@@ -1,7 +1,7 @@
 //! What a report is made of. Filled by the pipeline, read by the renderers.
 
 use serde::Serialize;
-use shelf_core::{CheckRun, Finding, SeverityCounts, TableSummary};
+use shelf_core::{CheckRun, DuplicatePair, Finding, SeverityCounts, TableSummary};
 
 /// Everything one `shelf audit` run learned.
 #[derive(Debug, Clone, Serialize)]
@@ -20,6 +20,10 @@ pub struct AuditReport {
     /// Human notes about how the run was set up (e.g. "roles inferred for events; override
     /// them in shelf.toml under [tables.events.roles]").
     pub notes: Vec<String>,
+    /// Catalog item pairs judged to be the same product, when product matching ran; written
+    /// to `duplicates.csv`, not into the JSON.
+    #[serde(skip)]
+    pub duplicate_pairs: Option<Vec<DuplicatePair>>,
 }
 
 /// A chart a person would rather look at than read.

@@ -5,7 +5,9 @@
 mod sample;
 
 use serde_json::Value;
-use shelf_report::{MAX_FINDINGS_RENDERED, findings_jsonl, html, summary_json, text_summary};
+use shelf_report::{
+    MAX_FINDINGS_RENDERED, duplicates_csv, findings_jsonl, html, summary_json, text_summary,
+};
 
 #[test]
 fn summary_json_has_the_contract_keys_and_values() {
@@ -62,6 +64,24 @@ fn summary_json_has_the_contract_keys_and_values() {
     assert_eq!(checks[0]["severity"], "error");
     assert_eq!(checks[0]["rows_affected"], 1200);
     assert_eq!(checks[0]["findings"], 1);
+}
+
+#[test]
+fn duplicates_csv_has_the_contract_header_and_quotes_ids() {
+    let mut r = sample::sample_report();
+    assert_eq!(
+        duplicates_csv(&r).unwrap(),
+        "item_id_a,item_id_b,score,method\n\
+         A-1,\"B,2\",0.9731,model-code\n\
+         \"苹果 \"\"15\"\"\",A-1,0.5,minhash-lsh\n"
+    );
+    r.duplicate_pairs = Some(vec![]);
+    assert_eq!(
+        duplicates_csv(&r).unwrap(),
+        "item_id_a,item_id_b,score,method\n"
+    );
+    r.duplicate_pairs = None;
+    assert_eq!(duplicates_csv(&r), None);
 }
 
 #[test]

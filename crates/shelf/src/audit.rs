@@ -119,6 +119,12 @@ fn params(config: &Config) -> ShelfResult<Params> {
 
 /// Runs a whole audit. Blocking; drives DataFusion on its own runtime.
 pub fn audit(spec: &AuditSpec, progress: Progress<'_>) -> ShelfResult<AuditReport> {
+    // Non-relational work (product matching) runs on rayon's global pool with the same thread
+    // count. The pool is built once per process; a later audit in the same process with
+    // another count keeps the first one's.
+    let _ = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads(&spec.config))
+        .build_global();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads(&spec.config))
         .enable_all()
@@ -268,6 +274,7 @@ async fn audit_async(spec: &AuditSpec, progress: Progress<'_>) -> ShelfResult<Au
         findings: out.findings,
         charts,
         notes,
+        duplicate_pairs: out.duplicate_pairs,
     })
 }
 

@@ -6,7 +6,8 @@ use std::path::Path;
 use shelf_core::{ShelfError, ShelfResult};
 use shelf_report::AuditReport;
 
-/// Writes `summary.json`, `findings.jsonl` and `report.html` into `dir`.
+/// Writes `summary.json`, `findings.jsonl`, `report.html` and (when products were matched)
+/// `duplicates.csv` into `dir`.
 pub fn write_audit(report: &AuditReport, dir: &Path) -> ShelfResult<()> {
     let parent = match dir.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -27,6 +28,9 @@ pub fn write_audit(report: &AuditReport, dir: &Path) -> ShelfResult<()> {
     write("summary.json", &(summary + "\n"))?;
     write("findings.jsonl", &shelf_report::findings_jsonl(report))?;
     write("report.html", &shelf_report::html(report))?;
+    if let Some(csv) = shelf_report::duplicates_csv(report) {
+        write("duplicates.csv", &csv)?;
+    }
     replace_dir(tmp, dir)
 }
 

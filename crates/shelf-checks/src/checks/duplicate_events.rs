@@ -36,15 +36,30 @@ Fix: keep the first of each group (DropDuplicateEvents)."
         if t.has(Role::Event) {
             key.push("event");
         }
-        let content: Vec<String> = t.roles.keys().map(|r| t.raw_text(*r)).collect();
+        let content: Vec<String> = t
+            .roles
+            .keys()
+            .map(|r| format!("e.{}", t.raw_text(*r)))
+            .collect();
         let h = format!("shelf_hash({})", content.join(", "));
         let part = key.join(", ");
+        // A grouped aggregate finds the (rare) repeated keys; only their rows are hashed and
+        // joined. A window over every row would sort the whole log (it did: 33 s of a 53 s
+        // audit on 10.8 M rows).
+        let same = key
+            .iter()
+            .map(|k| format!("(e.{k} IS NOT DISTINCT FROM d.{k})"))
+            .collect::<Vec<_>>()
+            .join(" AND ");
         let sql = format!(
-            "SELECT row_id, first_row_id, user_id, item_id, timestamp_raw FROM (SELECT row_id, user_id, item_id, timestamp_raw, {h} AS h, \
-             first_value({h}) OVER (PARTITION BY {part} ORDER BY row_id) AS fh, \
-             first_value(row_id) OVER (PARTITION BY {part} ORDER BY row_id) AS first_row_id \
-             FROM events WHERE user_id IS NOT NULL AND item_id IS NOT NULL AND timestamp IS NOT NULL) \
-             WHERE row_id <> first_row_id AND h <> fh"
+            "WITH d AS (SELECT {part}, min(row_id) AS first_row_id FROM events \
+             WHERE user_id IS NOT NULL AND item_id IS NOT NULL AND timestamp IS NOT NULL \
+             GROUP BY {part} HAVING count(*) > 1), \
+             m AS (SELECT e.row_id, d.first_row_id, e.user_id, e.item_id, e.timestamp_raw, {h} AS h \
+             FROM events e JOIN d ON {same}) \
+             SELECT m.row_id, m.first_row_id, m.user_id, m.item_id, m.timestamp_raw \
+             FROM m JOIN m f ON f.row_id = m.first_row_id \
+             WHERE m.row_id <> m.first_row_id AND m.h <> f.h"
         );
         vec![ProbeSpec::query(
             t,

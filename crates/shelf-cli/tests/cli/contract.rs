@@ -367,3 +367,43 @@ fn closed_stderr_keeps_the_audit_exit_code() {
     );
     assert!(out.join("summary.json").exists());
 }
+
+#[test]
+fn duplicates_csv_lists_judged_pairs_with_the_catalogs_ids() {
+    let w = Work::new();
+    let catalog = w.write(
+        "catalog.csv",
+        "sku,title,brand,price\n\
+         S-1,Sony Turntable - PSLX350H,Sony,99.00\n\
+         S-2,\"Sony PS-LX350H Belt-Drive Turntable, Black\",Sony,109.00\n\
+         S-3,Bose Acoustimass 5 Speaker System - AM53BK,Bose,399.00\n\
+         S-4,Apple iPhone 15 Pro 128GB Black,Apple,999.00\n\
+         S-5,Apple iPhone 15 Pro 256GB Black,Apple,1099.00\n",
+    );
+    let out = w.path("out");
+    w.audit(&out)
+        .opt("--catalog", &catalog)
+        .run()
+        .expect_no_panic()
+        .expect_code(0);
+    let csv = std::fs::read_to_string(out.join("duplicates.csv")).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("item_id_a,item_id_b,score,method"));
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 1, "{csv}");
+    assert_eq!(&rows[0][..2], ["S-1", "S-2"]);
+    let score: f64 = rows[0][2].parse().unwrap();
+    assert!((0.5..=1.0).contains(&score), "{score}");
+    // The iPhones differ in capacity: variants, not duplicates.
+    let f = findings(&out);
+    let variants = f
+        .iter()
+        .find(|f| f["code"] == "DU005")
+        .expect("a variant finding");
+    assert_eq!(variants["row_ids"], serde_json::json!([3, 4]));
+    let dups = f
+        .iter()
+        .find(|f| f["code"] == "DU004")
+        .expect("a duplicate finding");
+    assert_eq!(dups["rows_affected"], 1);
+}

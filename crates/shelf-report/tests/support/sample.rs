@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 use shelf_core::{
-    CheckRun, Finding, MAX_LISTED_ROW_IDS, MappingSource, Severity, SeverityCounts, TableKind,
-    TableSummary,
+    CheckRun, DuplicatePair, Finding, MAX_LISTED_ROW_IDS, MappingSource, Severity, SeverityCounts,
+    TableKind, TableSummary,
 };
 use shelf_report::{AuditReport, Chart, ChartKind, Series};
 
@@ -387,6 +387,20 @@ pub fn sample_report() -> AuditReport {
             "Roles inferred for catalog (title, brand, price); override them in shelf.toml under [tables.catalog.roles].".into(),
             "events read with preset retailrocket.".into(),
         ],
+        duplicate_pairs: Some(vec![
+            DuplicatePair {
+                item_a: "A-1".into(),
+                item_b: "B,2".into(),
+                score: 0.9731,
+                method: "model-code",
+            },
+            DuplicatePair {
+                item_a: "苹果 \"15\"".into(),
+                item_b: "A-1".into(),
+                score: 0.5,
+                method: "minhash-lsh",
+            },
+        ]),
     }
 }
 

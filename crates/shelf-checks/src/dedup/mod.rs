@@ -1,0 +1,266 @@
+//! Duplicate and variant products: MinHash-LSH and model-code blocking, pair scoring,
+//! clustering.
+//!
+//! Cost grows near-linearly with the catalog: candidates come from LSH buckets and from items
+//! sharing a model code, and an oversized bucket is paired by sorted neighbourhood, so no step
+//! compares all pairs. Preparation, signatures and scoring run on rayon's pool.
+//!
+//! Start at [`find_duplicates`]; the pieces are [`tokens`], [`minhash`], [`score`] and
+//! [`cluster`].
+
+pub mod cluster;
+pub mod minhash;
+pub mod score;
+pub mod tokens;
+
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+
+pub use cluster::{Cluster, VariantGroup};
+pub use score::{Idf, Prepared, Product, Verdict};
+
+/// Matching settings (`[checks.duplicate-products]` in `shelf.toml`).
+#[derive(Debug, Clone)]
+pub struct MatchParams {
+    /// Pairs scoring at least this are the same product.
+    pub threshold: f64,
+    /// Jaccard similarity of shingles the LSH banding is tuned for.
+    pub lsh_threshold: f64,
+    pub num_perm: usize,
+    /// Buckets larger than this are paired by sorted neighbourhood.
+    pub max_bucket: usize,
+    /// Neighbours per item in an oversized bucket.
+    pub window: usize,
+    /// A pair is kept only if it scores within this margin of each member's best pair, so one
+    /// generic listing does not absorb every similar product.
+    pub margin: f64,
+    pub seed: u64,
+}
+
+impl Default for MatchParams {
+    fn default() -> Self {
+        Self {
+            threshold: 0.5,
+            lsh_threshold: 0.3,
+            num_perm: 64,
+            max_bucket: 100,
+            window: 10,
+            margin: 0.2,
+            seed: 1,
+        }
+    }
+}
+
+/// How a pair became a candidate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// Shared an LSH bucket.
+    Lsh,
+    /// Shared a model code (and no LSH bucket).
+    ModelCode,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Lsh => "minhash-lsh",
+            Method::ModelCode => "model-code",
+        }
+    }
+}
+
+/// A scored pair of item positions (`a < b`).
+#[derive(Debug, Clone)]
+pub struct Pair {
+    pub a: u32,
+    pub b: u32,
+    pub method: Method,
+    pub verdict: Verdict,
+}
+
+/// Everything the matcher found.
+#[derive(Debug, Default)]
+pub struct Matches {
+    /// Pairs judged the same product, sorted by `(a, b)`.
+    pub duplicates: Vec<Pair>,
+    /// Pairs judged variants of one product line, sorted by `(a, b)`.
+    pub variants: Vec<Pair>,
+    pub clusters: Vec<Cluster>,
+    pub variant_groups: Vec<VariantGroup>,
+    /// Candidate pairs scored.
+    pub candidates: usize,
+}
+
+/// Finds duplicate and variant products. Deterministic for a given input and `params`.
+pub fn find_duplicates(products: &[Product], params: &MatchParams) -> Matches {
+    let prepared: Vec<Prepared> = products.par_iter().map(Prepared::new).collect();
+    let idf = idf(&prepared);
+    let candidates = candidates(&prepared, params);
+    let scored: Vec<Pair> = candidates
+        .par_iter()
+        .map(|&(a, b, method)| Pair {
+            a,
+            b,
+            method,
+            verdict: score::score(&prepared[a as usize], &prepared[b as usize], &idf),
+        })
+        .collect();
+
+    let mut best = vec![0.0f64; products.len()];
+    for p in &scored {
+        for i in [p.a, p.b] {
+            best[i as usize] = best[i as usize].max(p.verdict.score);
+        }
+    }
+    let (mut duplicates, mut variants) = (Vec::new(), Vec::new());
+    for p in scored {
+        let s = p.verdict.score;
+        if s >= params.threshold {
+            if s + params.margin >= best[p.a as usize] && s + params.margin >= best[p.b as usize] {
+                duplicates.push(p);
+            }
+        } else if p.verdict.score_ignoring_variants >= params.threshold
+            && !p.verdict.variant_differences.is_empty()
+        {
+            variants.push(p);
+        }
+    }
+    let clusters = cluster::clusters(products, &duplicates);
+    let variant_groups = cluster::variant_groups(&clusters, &variants, products.len());
+    Matches {
+        candidates: candidates.len(),
+        duplicates,
+        variants,
+        clusters,
+        variant_groups,
+    }
+}
+
+/// Document frequencies of every shingle.
+pub fn idf(prepared: &[Prepared]) -> Idf {
+    let df = prepared
+        .par_chunks(4096)
+        .map(|chunk| {
+            let mut m: HashMap<u64, u32> = HashMap::new();
+            for p in chunk {
+                for h in &p.shingles {
+                    *m.entry(*h).or_default() += 1;
+                }
+            }
+            m
+        })
+        .reduce(HashMap::new, |mut a, b| {
+            if a.len() < b.len() {
+                return merge(b, a);
+            }
+            for (k, v) in b {
+                *a.entry(k).or_default() += v;
+            }
+            a
+        });
+    Idf {
+        docs: prepared.len(),
+        df,
+    }
+}
+
+fn merge(mut a: HashMap<u64, u32>, b: HashMap<u64, u32>) -> HashMap<u64, u32> {
+    for (k, v) in b {
+        *a.entry(k).or_default() += v;
+    }
+    a
+}
+
+/// MinHash-LSH candidate pairs of products (no model-code blocking, no scoring): the part
+/// whose cost grows with the catalog, exposed for benchmarks.
+pub fn lsh_candidates(products: &[Product], params: &MatchParams) -> Vec<(u32, u32)> {
+    let prepared: Vec<Prepared> = products.par_iter().map(Prepared::new).collect();
+    lsh_pairs(&prepared, &title_order(&prepared), params)
+}
+
+fn lsh_pairs(prepared: &[Prepared], order: &[u32], params: &MatchParams) -> Vec<(u32, u32)> {
+    let hasher = minhash::MinHasher::new(params.num_perm, params.seed);
+    let signatures: Vec<u32> = prepared
+        .par_chunks(1024)
+        .flat_map_iter(|chunk| {
+            let mut out = Vec::with_capacity(chunk.len() * params.num_perm);
+            let mut sig = Vec::new();
+            for p in chunk {
+                hasher.signature(&p.shingles, &mut sig);
+                out.extend_from_slice(&sig);
+            }
+            out
+        })
+        .collect();
+    let banding = minhash::Banding::for_threshold(params.lsh_threshold, params.num_perm);
+    minhash::candidate_pairs(
+        &signatures,
+        params.num_perm,
+        banding,
+        params.max_bucket,
+        params.window,
+        order,
+    )
+}
+
+/// LSH candidates plus items sharing a model code, each pair once.
+fn candidates(prepared: &[Prepared], params: &MatchParams) -> Vec<(u32, u32, Method)> {
+    let order = title_order(prepared);
+    let lsh = lsh_pairs(prepared, &order, params);
+
+    // Model-code blocking: the same bucket logic over one "band" per code.
+    let mut by_code: HashMap<&str, Vec<u32>> = HashMap::new();
+    for (i, p) in prepared.iter().enumerate() {
+        for c in p.codes.iter().chain(&p.description_codes) {
+            by_code.entry(c.as_str()).or_default().push(i as u32);
+        }
+    }
+    let mut coded: Vec<(u32, u32)> = Vec::new();
+    for members in by_code.values_mut() {
+        members.sort_unstable();
+        members.dedup();
+        if members.len() > params.max_bucket {
+            members.sort_by_key(|&m| order[m as usize]);
+            for (k, &a) in members.iter().enumerate() {
+                for &b in members.iter().skip(k + 1).take(params.window) {
+                    coded.push((a.min(b), a.max(b)));
+                }
+            }
+        } else {
+            for (k, &a) in members.iter().enumerate() {
+                for &b in &members[k + 1..] {
+                    coded.push((a, b));
+                }
+            }
+        }
+    }
+    coded.sort_unstable();
+    coded.dedup();
+
+    let mut out: Vec<(u32, u32, Method)> = lsh.iter().map(|&(a, b)| (a, b, Method::Lsh)).collect();
+    out.extend(
+        coded
+            .into_iter()
+            .filter(|p| lsh.binary_search(p).is_err())
+            .map(|(a, b)| (a, b, Method::ModelCode)),
+    );
+    out.sort_unstable_by_key(|&(a, b, _)| (a, b));
+    out
+}
+
+/// Each item's rank in folded-title order (ties by position), for sorted neighbourhoods.
+fn title_order(prepared: &[Prepared]) -> Vec<u32> {
+    let mut idx: Vec<u32> = (0..prepared.len() as u32).collect();
+    idx.par_sort_by(|&x, &y| {
+        prepared[x as usize]
+            .title
+            .cmp(&prepared[y as usize].title)
+            .then(x.cmp(&y))
+    });
+    let mut rank = vec![0u32; prepared.len()];
+    for (r, &i) in idx.iter().enumerate() {
+        rank[i as usize] = r as u32;
+    }
+    rank
+}
