@@ -105,6 +105,9 @@ impl Banding {
 /// Candidate pairs `(i, j)`, `i < j`, sorted, without repeats. `signatures` is flat, `num_perm`
 /// values per item; `order` ranks items for the sorted-neighbourhood fallback (e.g. by folded
 /// title) and must hold one entry per item.
+///
+/// Bands are bucketed in parallel. A bucket whose exact member list another band already
+/// produced (near-identical items agree on many bands) is skipped before any pair is made.
 pub fn candidate_pairs(
     signatures: &[u32],
     num_perm: usize,
@@ -113,48 +116,45 @@ pub fn candidate_pairs(
     window: usize,
     order: &[u32],
 ) -> Vec<(u32, u32)> {
+    use rayon::prelude::*;
     let n = signatures.len() / num_perm.max(1);
     let empty = |i: usize| signatures[i * num_perm] == u32::MAX;
+    let groups: Vec<Vec<Vec<u32>>> = (0..banding.bands)
+        .into_par_iter()
+        .map(|band| {
+            let lo = band * banding.rows;
+            let mut buckets: HashMap<u64, Vec<u32>> = HashMap::new();
+            for i in (0..n).filter(|&i| !empty(i)) {
+                let key = signatures[i * num_perm + lo..i * num_perm + lo + banding.rows]
+                    .iter()
+                    .fold(band as u64, |h, &v| mix(h ^ u64::from(v)));
+                buckets.entry(key).or_default().push(i as u32);
+            }
+            buckets.into_values().filter(|m| m.len() > 1).collect()
+        })
+        .collect();
+    // Members are pushed in index order, so equal groups have equal lists.
+    let mut seen = std::collections::HashSet::new();
     let mut pairs: Vec<(u32, u32)> = Vec::new();
-    let mut buckets: HashMap<u64, Vec<u32>> = HashMap::new();
-    for band in 0..banding.bands {
-        buckets.clear();
-        let lo = band * banding.rows;
-        for i in 0..n {
-            if empty(i) {
-                continue;
-            }
-            let key = signatures[i * num_perm + lo..i * num_perm + lo + banding.rows]
-                .iter()
-                .fold(band as u64, |h, &v| mix(h ^ u64::from(v)));
-            buckets.entry(key).or_default().push(i as u32);
+    for mut members in groups.into_iter().flatten() {
+        let id = members.iter().fold(0u64, |h, &m| mix(h ^ u64::from(m)));
+        if !seen.insert((id, members.len())) {
+            continue;
         }
-        for members in buckets.values_mut() {
-            if members.len() < 2 {
-                continue;
+        if members.len() <= max_bucket {
+            for (k, &a) in members.iter().enumerate() {
+                pairs.extend(members[k + 1..].iter().map(|&b| (a, b)));
             }
-            if members.len() <= max_bucket {
-                for (k, &a) in members.iter().enumerate() {
-                    for &b in &members[k + 1..] {
-                        pairs.push((a.min(b), a.max(b)));
-                    }
-                }
-            } else {
-                members.sort_by_key(|&m| order[m as usize]);
-                for (k, &a) in members.iter().enumerate() {
-                    for &b in members.iter().skip(k + 1).take(window) {
-                        pairs.push((a.min(b), a.max(b)));
-                    }
+        } else {
+            members.sort_by_key(|&m| order[m as usize]);
+            for (k, &a) in members.iter().enumerate() {
+                for &b in members.iter().skip(k + 1).take(window) {
+                    pairs.push((a.min(b), a.max(b)));
                 }
             }
-        }
-        // Keep memory to the distinct pairs as we go.
-        if pairs.len() > 4 * n + 1_000_000 {
-            pairs.sort_unstable();
-            pairs.dedup();
         }
     }
-    pairs.sort_unstable();
+    pairs.par_sort_unstable();
     pairs.dedup();
     pairs
 }
