@@ -190,6 +190,18 @@ const EDITIONS: &[&str] = &[
     "豪华版",
 ];
 
+/// Whether folded text has `word`: as a whole word for Latin script, as a substring for CJK
+/// (which has no spaces).
+fn mentions(folded: &str, word: &str) -> bool {
+    if word.is_ascii() {
+        folded
+            .split(|c: char| !c.is_alphanumeric())
+            .any(|w| w == word)
+    } else {
+        folded.contains(word)
+    }
+}
+
 /// Edition words in folded text.
 pub fn editions(folded: &str) -> Vec<String> {
     EDITIONS
@@ -217,15 +229,7 @@ const COLOURS: &[&str] = &[
 pub fn colours(folded: &str) -> Vec<String> {
     let mut out: Vec<String> = COLOURS
         .iter()
-        .filter(|c| {
-            if c.is_ascii() {
-                folded
-                    .split(|ch: char| !ch.is_alphanumeric())
-                    .any(|w| w == **c)
-            } else {
-                folded.contains(**c)
-            }
-        })
+        .filter(|c| mentions(folded, c))
         .map(|c| {
             if *c == "gray" {
                 "grey".to_string()
