@@ -4,10 +4,10 @@ use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Float64Type, UInt64Type};
 use serde_json::{Map, Value, json};
-use shelf_core::{DuplicatePair, Role, ShelfError, ShelfResult, TableKind};
+use shelf_core::{DuplicatePair, Role, Severity, ShelfError, ShelfResult, TableKind};
 
 use crate::dedup::{self, MatchParams, Matches, Product};
-use crate::plan::{Analysis, Analyzer, Check, Ctx, Outcome, ProbeSpec, TableInfo};
+use crate::plan::{Analysis, Analyzer, Check, Ctx, Outcome, ProbeSpec};
 
 /// DU004
 pub struct DuplicateProducts;
@@ -31,8 +31,9 @@ and differently written titles. Candidates come from MinHash-LSH over the normal
 (Chinese as character bigrams, other scripts as words, full-width folded) and from items
 sharing a model code; each pair is scored from the model codes (`PS-LX350H` = `PSLX350H`; a
 different code weighs against), brand, TF-IDF title similarity and price ratio. Pairs at or
-above the threshold form clusters; each cluster proposes a canonical record (the most complete
-listing). The evidence gives every cluster's members, score and reasons; duplicates.csv lists
+above the threshold form star clusters (every member judged the same as the cluster's centre,
+never a chain); each cluster proposes a canonical record (the most complete listing). The
+evidence shows the 20 largest clusters with members, scores and reasons; duplicates.csv lists
 every pair. Items of one product line that differ in size, capacity, colour or a sibling model
 code are variants (DU005), not duplicates. Needs a catalog title.
 
@@ -50,17 +51,11 @@ Fix: merge each cluster into its canonical record (MergeDuplicateProducts)."
     );
 
     fn plan(&self, ctx: &Ctx<'_>) -> Vec<ProbeSpec> {
-        match ProductMatcher::plan(ctx) {
-            Some((t, sql, matcher)) => vec![ProbeSpec::analyze(
-                t,
-                Some(Role::Title),
-                sql,
-                matcher,
-                "{n} catalog items are another listing of a product already in the catalog",
-                self.severity(),
-            )],
-            None => vec![],
-        }
+        ProductMatcher::probe(
+            ctx,
+            "{n} catalog items are another listing of a product already in the catalog",
+            self.severity(),
+        )
     }
 }
 
@@ -71,13 +66,12 @@ pub(crate) struct ProductMatcher {
 }
 
 impl ProductMatcher {
-    /// The catalog, the query it reads, and the matcher with the user's settings; `None`
-    /// without a catalog title.
-    pub(crate) fn plan<'a>(ctx: &'a Ctx<'_>) -> Option<(&'a TableInfo, String, Arc<dyn Analyzer>)> {
-        let t = ctx.table(TableKind::Catalog)?;
-        if !t.has(Role::Title) {
-            return None;
-        }
+    /// The probe over the catalog's titles that DU004 and DU005 both plan (the runner runs
+    /// the matching once); none without a catalog title.
+    pub(crate) fn probe(ctx: &Ctx<'_>, message: &str, severity: Severity) -> Vec<ProbeSpec> {
+        let Some(t) = ctx.table(TableKind::Catalog).filter(|t| t.has(Role::Title)) else {
+            return vec![];
+        };
         let defaults = MatchParams::default();
         let p = |key: &str, default: f64| ctx.params.f64(CODE, NAME, key, default);
         let params = MatchParams {
@@ -94,7 +88,14 @@ impl ProductMatcher {
         let sql = format!(
             "SELECT row_id, title{optional} FROM catalog WHERE title IS NOT NULL AND trim(title) <> '' ORDER BY row_id"
         );
-        Some((t, sql, Arc::new(ProductMatcher { params })))
+        vec![ProbeSpec::analyze(
+            t,
+            Some(Role::Title),
+            sql,
+            Arc::new(ProductMatcher { params }),
+            message,
+            severity,
+        )]
     }
 }
 

@@ -1,5 +1,4 @@
 use serde_json::{Map, Value, json};
-use shelf_core::Role;
 
 use super::duplicate_products::ProductMatcher;
 use crate::dedup::Matches;
@@ -36,17 +35,11 @@ Fix: link each group as one product family (a parent id or variant attributes); 
     );
 
     fn plan(&self, ctx: &Ctx<'_>) -> Vec<ProbeSpec> {
-        match ProductMatcher::plan(ctx) {
-            Some((t, sql, matcher)) => vec![ProbeSpec::analyze(
-                t,
-                Some(Role::Title),
-                sql,
-                matcher,
-                "{n} catalog items are variants of one product line",
-                self.severity(),
-            )],
-            None => vec![],
-        }
+        ProductMatcher::probe(
+            ctx,
+            "{n} catalog items are variants of one product line",
+            self.severity(),
+        )
     }
 }
 

@@ -1,5 +1,5 @@
-//! Clusters of duplicate pairs (union-find), each with a proposed canonical record, and
-//! groups of variants across clusters.
+//! Star clusters of duplicate pairs, each with a proposed canonical record, and groups of
+//! variants across clusters (connected components, by union-find).
 
 use super::{Pair, Product};
 

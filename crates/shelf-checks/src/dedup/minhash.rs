@@ -141,22 +141,35 @@ pub fn candidate_pairs(
         if !seen.insert((id, members.len())) {
             continue;
         }
-        if members.len() <= max_bucket {
-            for (k, &a) in members.iter().enumerate() {
-                pairs.extend(members[k + 1..].iter().map(|&b| (a, b)));
-            }
-        } else {
-            members.sort_by_key(|&m| order[m as usize]);
-            for (k, &a) in members.iter().enumerate() {
-                for &b in members.iter().skip(k + 1).take(window) {
-                    pairs.push((a.min(b), a.max(b)));
-                }
-            }
-        }
+        pair_bucket(&mut members, max_bucket, window, order, &mut pairs);
     }
     pairs.par_sort_unstable();
     pairs.dedup();
     pairs
+}
+
+/// Pairs the members of one bucket (ascending item positions) into `pairs` as `(i, j)`,
+/// `i < j`: all pairs up to `max_bucket` members, else each member with its `window` nearest
+/// members in `order` (sorted neighbourhood), so a huge bucket costs linear, not quadratic.
+pub fn pair_bucket(
+    members: &mut [u32],
+    max_bucket: usize,
+    window: usize,
+    order: &[u32],
+    pairs: &mut Vec<(u32, u32)>,
+) {
+    if members.len() <= max_bucket {
+        for (k, &a) in members.iter().enumerate() {
+            pairs.extend(members[k + 1..].iter().map(|&b| (a, b)));
+        }
+    } else {
+        members.sort_by_key(|&m| order[m as usize]);
+        for (k, &a) in members.iter().enumerate() {
+            for &b in members.iter().skip(k + 1).take(window) {
+                pairs.push((a.min(b), a.max(b)));
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -209,7 +209,7 @@ fn candidates(prepared: &[Prepared], params: &MatchParams) -> Vec<(u32, u32, Met
     let order = title_order(prepared);
     let lsh = lsh_pairs(prepared, &order, params);
 
-    // Model-code blocking: the same bucket logic over one "band" per code.
+    // Model-code blocking: one bucket per code, paired like an LSH bucket.
     let mut by_code: HashMap<&str, Vec<u32>> = HashMap::new();
     for (i, p) in prepared.iter().enumerate() {
         for c in p.codes.iter().chain(&p.description_codes) {
@@ -220,20 +220,13 @@ fn candidates(prepared: &[Prepared], params: &MatchParams) -> Vec<(u32, u32, Met
     for members in by_code.values_mut() {
         members.sort_unstable();
         members.dedup();
-        if members.len() > params.max_bucket {
-            members.sort_by_key(|&m| order[m as usize]);
-            for (k, &a) in members.iter().enumerate() {
-                for &b in members.iter().skip(k + 1).take(params.window) {
-                    coded.push((a.min(b), a.max(b)));
-                }
-            }
-        } else {
-            for (k, &a) in members.iter().enumerate() {
-                for &b in &members[k + 1..] {
-                    coded.push((a, b));
-                }
-            }
-        }
+        minhash::pair_bucket(
+            members,
+            params.max_bucket,
+            params.window,
+            &order,
+            &mut coded,
+        );
     }
     coded.sort_unstable();
     coded.dedup();
