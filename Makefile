@@ -4,7 +4,10 @@
 #   make test   fmt, clippy, every test (unit, snapshot, property, CLI, real data, browser)
 
 # A target dir that survives between CI runs on the same machine (override with CARGO_TARGET_DIR).
-export CARGO_TARGET_DIR ?= $(HOME)/.cache/shelf-target
+# One per checkout path: cargo does not rebuild a test when only the checkout moved, and a test
+# binary built in another checkout would read that checkout's corpus and snapshots.
+CHECKOUT_KEY := $(shell printf %s "$(CURDIR)" | cksum | cut -d' ' -f1)
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/shelf-target/$(CHECKOUT_KEY)
 CARGO ?= cargo
 DEMO_DIR ?= out/demo-store
 DEMO_OUT ?= out/demo-audit

@@ -8,10 +8,17 @@ use shelf::{AuditSpec, Config, audit};
 use shelf_core::{Finding, TableKind};
 use shelf_report::AuditReport;
 
+/// The crate's directory as `cargo test` reports it when the test runs. The
+/// compile-time value would be wrong when a shared target dir holds a binary
+/// built from a checkout at another path.
+fn manifest_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+}
+
 fn data(rel: &str) -> Option<PathBuf> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data")
-        .join(rel);
+    let p = manifest_dir().join("../../../shared/data").join(rel);
     if p.exists() {
         return Some(p);
     }
