@@ -198,6 +198,7 @@ pub async fn run_checks(
             .sql(sql)
             .await
             .map_err(|e| df_err(&format!("planning {sql}"), e))?;
+        explain_if_asked(checks[*ci].code(), &df).await;
         let mut stream = df
             .execute_stream()
             .await
@@ -380,6 +381,24 @@ pub async fn run_checks(
             .then_with(|| a.message.cmp(&b.message))
     });
     Ok(out)
+}
+
+/// A developer's view of a query check's physical plan: `SHELF_EXPLAIN=DU003` (or `all`)
+/// prints it to stderr before the check runs.
+async fn explain_if_asked(code: &str, df: &datafusion::dataframe::DataFrame) {
+    let Ok(want) = std::env::var("SHELF_EXPLAIN") else {
+        return;
+    };
+    if !(want.eq_ignore_ascii_case("all") || want.split(',').any(|w| w.trim() == code)) {
+        return;
+    }
+    match df.clone().create_physical_plan().await {
+        Ok(plan) => eprintln!(
+            "{code} plan:\n{}",
+            datafusion::physical_plan::displayable(plan.as_ref()).indent(true)
+        ),
+        Err(e) => eprintln!("{code} plan: {e}"),
+    }
 }
 
 fn fill(template: &str, n: u64, total: u64) -> String {

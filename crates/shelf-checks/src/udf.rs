@@ -12,6 +12,7 @@ use arrow::array::{
 };
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Float32Type, Float64Type, TimeUnit};
+use datafusion::common::hash_utils::{RandomState, create_hashes};
 use datafusion::common::{Result, exec_err};
 use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
@@ -43,6 +44,7 @@ enum Kind {
     Cancellation,
     NonProduct,
     Hash,
+    KeyHash,
 }
 
 const ALL: &[(&str, Kind)] = &[
@@ -51,6 +53,7 @@ const ALL: &[(&str, Kind)] = &[
     ("shelf_control_chars", Kind::Control),
     ("shelf_hash", Kind::Hash),
     ("shelf_is_blank", Kind::IsBlank),
+    ("shelf_key_hash", Kind::KeyHash),
     ("shelf_label", Kind::Label),
     ("shelf_looks_numeric", Kind::LooksNumeric),
     ("shelf_markup", Kind::Markup),
@@ -93,7 +96,7 @@ impl ShelfUdf {
     fn new(name: &'static str, kind: Kind) -> Self {
         let signature = match kind {
             Kind::NonProduct | Kind::NullLike => Signature::any(2, Volatility::Immutable),
-            Kind::Hash => Signature::variadic_any(Volatility::Immutable),
+            Kind::Hash | Kind::KeyHash => Signature::variadic_any(Volatility::Immutable),
             _ => Signature::any(1, Volatility::Immutable),
         };
         Self {
@@ -119,7 +122,7 @@ impl ScalarUDFImpl for ShelfUdf {
             Kind::Price | Kind::Number | Kind::Label => DataType::Float64,
             Kind::Time => DataType::Timestamp(TimeUnit::Microsecond, None),
             Kind::TokenRepeats => DataType::Int64,
-            Kind::Hash => DataType::UInt64,
+            Kind::Hash | Kind::KeyHash => DataType::UInt64,
             _ => DataType::Boolean,
         })
     }
@@ -194,6 +197,14 @@ impl ScalarUDFImpl for ShelfUdf {
                         })
                         .collect::<BooleanArray>(),
                 )
+            }
+            Kind::KeyHash => {
+                // Typed values hashed as they are (no text conversion): a prefilter whose
+                // equal keys always hash equal. Collisions only add candidates; the query
+                // that uses it compares the real values afterwards.
+                let mut hashes = vec![0u64; n];
+                create_hashes(&arrays, &RandomState::with_seed(0x5e1f), &mut hashes)?;
+                Arc::new(UInt64Array::from(hashes))
             }
             Kind::Hash => {
                 let texts: Vec<StringArray> = arrays.iter().map(to_text).collect::<Result<_>>()?;
