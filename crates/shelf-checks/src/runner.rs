@@ -146,6 +146,7 @@ pub async fn run_checks(
             .sql(&sql)
             .await
             .map_err(|e| df_err(&format!("planning row checks on {}", table.kind), e))?;
+        explain_if_asked("rows", &df).await;
         let mut stream = df
             .execute_stream()
             .await
@@ -383,8 +384,8 @@ pub async fn run_checks(
     Ok(out)
 }
 
-/// A developer's view of a query check's physical plan: `SHELF_EXPLAIN=DU003` (or `all`)
-/// prints it to stderr before the check runs.
+/// A developer's view of a query check's physical plan: `SHELF_EXPLAIN=DU003` (or `rows` for
+/// the merged row scan, or `all`) prints it to stderr before the check runs.
 async fn explain_if_asked(code: &str, df: &datafusion::dataframe::DataFrame) {
     let Ok(want) = std::env::var("SHELF_EXPLAIN") else {
         return;

@@ -38,8 +38,22 @@ pub fn is_null_like(s: &str, extra: &[String]) -> bool {
     if t.is_empty() {
         return false;
     }
-    let lower = t.to_lowercase();
-    NULL_LIKE.contains(&lower.as_str()) || extra.iter().any(|e| e.eq_ignore_ascii_case(t))
+    in_token_list(t, NULL_LIKE) || extra.iter().any(|e| e.eq_ignore_ascii_case(t))
+}
+
+/// `t` equals one of `list` ignoring ASCII case. The lists hold lower-case ASCII or caseless
+/// (Chinese, dash) tokens, so this agrees with comparing `t.to_lowercase()`, without
+/// allocating: these kernels run on every value of every text column.
+fn in_token_list(t: &str, list: &[&str]) -> bool {
+    list.iter()
+        .any(|tok| tok.len() == t.len() && tok.eq_ignore_ascii_case(t))
+}
+
+/// `hay` contains `needle` (lower-case ASCII or caseless), ignoring ASCII case, without
+/// allocating.
+fn contains_ignore_ascii_case(hay: &str, needle: &str) -> bool {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    n.is_empty() || h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
 }
 
 /// Values people type when they are testing, not selling.
@@ -60,8 +74,7 @@ pub const TEST_VALUES: &[&str] = &[
 ];
 
 pub fn is_test_value(s: &str) -> bool {
-    let lower = s.trim().to_lowercase();
-    TEST_VALUES.contains(&lower.as_str())
+    in_token_list(s.trim(), TEST_VALUES)
 }
 
 /// Titles that were never filled in: template text rather than a product name.
@@ -86,8 +99,7 @@ pub const PLACEHOLDER_TITLES: &[&str] = &[
 ];
 
 pub fn is_placeholder_title(s: &str) -> bool {
-    let lower = s.trim().to_lowercase();
-    PLACEHOLDER_TITLES.contains(&lower.as_str())
+    in_token_list(s.trim(), PLACEHOLDER_TITLES)
 }
 
 /// HTML tags or entities left in text (`<p>`, `<br/>`, `&nbsp;`, `&amp;`).
@@ -142,6 +154,9 @@ const KNOWN_TAGS: &[&str] = &[
 /// `Ã¼`), or GBK bytes read as latin-1 (runs of Latin-1 supplement letters with no ASCII
 /// letters between them, e.g. `Á¬ÒÂÈ¹`), or the replacement character U+FFFD.
 pub fn has_mojibake(s: &str) -> bool {
+    if s.is_ascii() {
+        return false;
+    }
     if s.contains('\u{fffd}') {
         return true;
     }
@@ -186,6 +201,11 @@ fn cjk_mojibake_run(chars: &[char]) -> bool {
 /// Control characters other than tab, line feed and carriage return (bell, escape, NUL…), and
 /// zero-width / bidi controls that hide in copy-pasted titles.
 pub fn has_control_chars(s: &str) -> bool {
+    if s.is_ascii() {
+        return s
+            .bytes()
+            .any(|b| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0x7f);
+    }
     s.chars().any(|c| {
         (c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
             || matches!(c, '\u{200b}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
@@ -213,15 +233,30 @@ pub fn is_all_caps(s: &str) -> bool {
 /// `min_repeats` times. Tokens are words for spaced text and the text itself splits on spaces
 /// and punctuation for Chinese.
 pub fn max_token_repeats(s: &str) -> usize {
+    let tokens: Vec<&str> = s
+        .split(|c: char| {
+            c.is_whitespace()
+                || (c.is_ascii_punctuation() && c != '-' && c != '.')
+                || "，。、；：！？".contains(c)
+        })
+        .filter(|tok| {
+            tok.chars().nth(1).is_some() && !tok.chars().all(|c| c.is_ascii_digit() || c == '.')
+        })
+        .collect();
+    // Titles have a handful of tokens: comparing pairs beats hashing lower-cased copies.
+    if tokens.len() <= 32 && tokens.iter().all(|t| t.is_ascii()) {
+        return (0..tokens.len())
+            .map(|i| {
+                tokens[i..]
+                    .iter()
+                    .filter(|t| t.eq_ignore_ascii_case(tokens[i]))
+                    .count()
+            })
+            .max()
+            .unwrap_or(0);
+    }
     let mut counts: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-    for tok in s.split(|c: char| {
-        c.is_whitespace()
-            || (c.is_ascii_punctuation() && c != '-' && c != '.')
-            || "，。、；：！？".contains(c)
-    }) {
-        if tok.chars().count() < 2 || tok.chars().all(|c| c.is_ascii_digit() || c == '.') {
-            continue;
-        }
+    for tok in tokens {
         *counts.entry(tok.to_lowercase()).or_default() += 1;
     }
     counts.values().copied().max().unwrap_or(0)
@@ -251,6 +286,9 @@ fn script(c: char) -> Option<Script> {
 /// look-alike letters that break search matching. Chinese next to Latin (`华为P40`) is normal
 /// in shop titles and is not flagged.
 pub fn has_mixed_script_word(s: &str) -> bool {
+    if s.is_ascii() {
+        return false;
+    }
     s.split(|c: char| !c.is_alphanumeric()).any(|w| {
         let mut seen = (false, false);
         for c in w.chars() {
@@ -309,10 +347,9 @@ pub fn is_cancellation_marker(s: &str) -> bool {
     {
         return true;
     }
-    let lower = t.to_lowercase();
     ["cancel", "return", "refund", "取消", "退货", "退款"]
         .iter()
-        .any(|m| lower.contains(m))
+        .any(|m| contains_ignore_ascii_case(t, m))
 }
 
 /// Lines in an item or order table that are not products: postage, fees, adjustments.
@@ -343,8 +380,9 @@ pub fn is_non_product(item_id: Option<&str>, title: Option<&str>) -> bool {
     if let Some(t) = title {
         // A fee line is named by the fee, in a few words ("DOTCOM POSTAGE", "Bank Charges");
         // a product title that mentions "free shipping" is still a product.
-        let lower = t.trim().to_lowercase();
-        if lower.split_whitespace().count() <= 4 && WORDS.iter().any(|w| lower.contains(w)) {
+        if t.split_whitespace().nth(4).is_none()
+            && WORDS.iter().any(|w| contains_ignore_ascii_case(t, w))
+        {
             return true;
         }
     }
@@ -432,6 +470,22 @@ mod tests {
     }
 
     proptest::proptest! {
+        // The allocation-free kernels agree with the plain lower-casing definitions.
+        #[test]
+        fn fast_kernels_match_their_definitions(s in "(?i)(nan|none|test|item|cancel|[a-z]{2,3}|暂无| |,){0,8}") {
+            let lower = s.trim().to_lowercase();
+            proptest::prop_assert_eq!(is_null_like(&s, &[]), !lower.is_empty() && NULL_LIKE.contains(&lower.as_str()));
+            proptest::prop_assert_eq!(is_test_value(&s), TEST_VALUES.contains(&lower.as_str()));
+            proptest::prop_assert_eq!(is_placeholder_title(&s), PLACEHOLDER_TITLES.contains(&lower.as_str()));
+            let mut counts = std::collections::HashMap::<String, usize>::new();
+            for tok in s.split(|c: char| c.is_whitespace() || c == ',') {
+                if tok.chars().count() >= 2 {
+                    *counts.entry(tok.to_lowercase()).or_default() += 1;
+                }
+            }
+            proptest::prop_assert_eq!(max_token_repeats(&s), counts.values().copied().max().unwrap_or(0));
+        }
+
         #[test]
         fn kernels_never_panic(s in "\\PC{0,60}") {
             let _ = (has_markup(&s), has_mojibake(&s), has_control_chars(&s), is_all_caps(&s));
