@@ -49,11 +49,19 @@ fn in_token_list(t: &str, list: &[&str]) -> bool {
         .any(|tok| tok.len() == t.len() && tok.eq_ignore_ascii_case(t))
 }
 
-/// `hay` contains `needle` (lower-case ASCII or caseless), ignoring ASCII case, without
-/// allocating.
-fn contains_ignore_ascii_case(hay: &str, needle: &str) -> bool {
-    let (h, n) = (hay.as_bytes(), needle.as_bytes());
-    n.is_empty() || h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
+/// Calls `f` with `s` in ASCII lower case (what the marker lists need: they are lower-case
+/// ASCII or caseless), on the stack when `s` is short, so the common case does not allocate.
+fn with_ascii_lower<R>(s: &str, f: impl FnOnce(&str) -> R) -> R {
+    let mut buf = [0u8; 128];
+    match buf.get_mut(..s.len()) {
+        Some(b) => {
+            b.copy_from_slice(s.as_bytes());
+            b.make_ascii_lowercase();
+            // Lower-casing ASCII bytes keeps UTF-8 valid.
+            f(std::str::from_utf8(b).unwrap_or(s))
+        }
+        None => f(&s.to_ascii_lowercase()),
+    }
 }
 
 /// Values people type when they are testing, not selling.
@@ -237,7 +245,7 @@ pub fn max_token_repeats(s: &str) -> usize {
         .split(|c: char| {
             c.is_whitespace()
                 || (c.is_ascii_punctuation() && c != '-' && c != '.')
-                || "，。、；：！？".contains(c)
+                || matches!(c, '，' | '。' | '、' | '；' | '：' | '！' | '？')
         })
         .filter(|tok| {
             tok.chars().nth(1).is_some() && !tok.chars().all(|c| c.is_ascii_digit() || c == '.')
@@ -347,9 +355,11 @@ pub fn is_cancellation_marker(s: &str) -> bool {
     {
         return true;
     }
-    ["cancel", "return", "refund", "取消", "退货", "退款"]
-        .iter()
-        .any(|m| contains_ignore_ascii_case(t, m))
+    with_ascii_lower(t, |lower| {
+        ["cancel", "return", "refund", "取消", "退货", "退款"]
+            .iter()
+            .any(|m| lower.contains(m))
+    })
 }
 
 /// Lines in an item or order table that are not products: postage, fees, adjustments.
@@ -381,7 +391,7 @@ pub fn is_non_product(item_id: Option<&str>, title: Option<&str>) -> bool {
         // A fee line is named by the fee, in a few words ("DOTCOM POSTAGE", "Bank Charges");
         // a product title that mentions "free shipping" is still a product.
         if t.split_whitespace().nth(4).is_none()
-            && WORDS.iter().any(|w| contains_ignore_ascii_case(t, w))
+            && with_ascii_lower(t, |lower| WORDS.iter().any(|w| lower.contains(w)))
         {
             return true;
         }

@@ -246,18 +246,25 @@ pub fn to_text(a: &ArrayRef) -> Result<StringArray> {
 }
 
 fn floats_to_text(it: impl Iterator<Item = Option<f64>>) -> StringArray {
-    it.map(|v| {
-        v.map(|f| {
-            if f.is_nan() {
-                "NaN".to_string()
-            } else if f.fract() == 0.0 && f.abs() < 1e15 {
-                format!("{}", f as i64)
-            } else {
-                f.to_string()
+    use std::fmt::Write;
+    // Written straight into the array's buffer: one allocation per batch, not per value.
+    let mut b = arrow::array::StringBuilder::new();
+    for v in it {
+        match v {
+            None => b.append_null(),
+            Some(f) => {
+                let _ = if f.is_nan() {
+                    b.write_str("NaN")
+                } else if f.fract() == 0.0 && f.abs() < 1e15 {
+                    write!(b, "{}", f as i64)
+                } else {
+                    write!(b, "{f}")
+                };
+                b.append_value("");
             }
-        })
-    })
-    .collect()
+        }
+    }
+    b.finish()
 }
 
 fn map_text(a: &ArrayRef, f: impl Fn(&str) -> Option<String>) -> Result<StringArray> {
