@@ -241,8 +241,60 @@ pub fn to_text(a: &ArrayRef) -> Result<StringArray> {
                 .map(|v| v.map(f64::from)),
         )),
         DataType::Null => Ok(StringArray::new_null(a.len())),
+        DataType::Timestamp(_, None) => {
+            let c = cast(a, &DataType::Timestamp(TimeUnit::Microsecond, None))?;
+            let micros = c.as_primitive::<arrow::datatypes::TimestampMicrosecondType>();
+            // Whole seconds (almost every log) are written directly in the form Arrow's cast
+            // writes; anything else goes through the cast itself.
+            if micros.iter().flatten().all(|m| m % 1_000_000 == 0) {
+                let mut b = arrow::array::StringBuilder::new();
+                let mut buf = [0u8; 19];
+                for m in micros {
+                    match m.and_then(|m| iso_seconds(m / 1_000_000, &mut buf)) {
+                        Some(s) => b.append_value(s),
+                        None => return Ok(cast(a, &DataType::Utf8)?.as_string::<i32>().clone()),
+                    }
+                }
+                return Ok(b.finish());
+            }
+            Ok(cast(a, &DataType::Utf8)?.as_string::<i32>().clone())
+        }
         _ => Ok(cast(a, &DataType::Utf8)?.as_string::<i32>().clone()),
     }
+}
+
+/// `YYYY-MM-DDTHH:MM:SS` for unix seconds, as Arrow's cast of a whole-second timestamp writes
+/// it, in `buf`; `None` outside years 0–9999.
+fn iso_seconds(secs: i64, buf: &mut [u8; 19]) -> Option<&str> {
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    if !(0..=9999).contains(&year) {
+        return None;
+    }
+    let mut put = |at: usize, v: i64, width: usize| {
+        let mut v = v;
+        for i in (at..at + width).rev() {
+            buf[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(0, year, 4);
+    put(5, month, 2);
+    put(8, day, 2);
+    put(11, rem / 3600, 2);
+    put(14, rem / 60 % 60, 2);
+    put(17, rem % 60, 2);
+    (buf[4], buf[7], buf[10], buf[13], buf[16]) = (b'-', b'-', b'T', b':', b':');
+    std::str::from_utf8(buf).ok()
 }
 
 fn floats_to_text(it: impl Iterator<Item = Option<f64>>) -> StringArray {
@@ -256,7 +308,7 @@ fn floats_to_text(it: impl Iterator<Item = Option<f64>>) -> StringArray {
                 let _ = if f.is_nan() {
                     b.write_str("NaN")
                 } else if f.fract() == 0.0 && f.abs() < 1e15 {
-                    write!(b, "{}", f as i64)
+                    b.write_str(itoa::Buffer::new().format(f as i64))
                 } else {
                     write!(b, "{f}")
                 };
@@ -337,5 +389,43 @@ pub fn parse_label(s: &str) -> Option<f64> {
         "c" | "complement" => Some(1.0),
         "i" | "irrelevant" => Some(0.0),
         _ => shelf_io::values::parse_number(t),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::Float64Array;
+
+    #[test]
+    fn whole_second_timestamps_read_as_arrow_writes_them() {
+        // From year 1 to 9999, including leap days and the epoch.
+        let secs: Vec<i64> = (-62_135_596_800i64..253_402_300_799)
+            .step_by(9_876_543_211)
+            .chain([0, 951_782_400, 1_291_195_560, -1])
+            .collect();
+        let a: ArrayRef = Arc::new(TimestampMicrosecondArray::from(
+            secs.iter().map(|s| s * 1_000_000).collect::<Vec<_>>(),
+        ));
+        let ours = to_text(&a).unwrap();
+        let arrows = cast(&a, &DataType::Utf8).unwrap();
+        assert_eq!(&ours, arrows.as_string::<i32>());
+    }
+
+    #[test]
+    fn floats_read_without_a_trailing_zero() {
+        let a: ArrayRef = Arc::new(Float64Array::from(vec![
+            Some(17850.0),
+            Some(2.55),
+            None,
+            Some(f64::NAN),
+            Some(-3.0),
+        ]));
+        let t = to_text(&a).unwrap();
+        let got: Vec<Option<&str>> = t.iter().collect();
+        assert_eq!(
+            got,
+            [Some("17850"), Some("2.55"), None, Some("NaN"), Some("-3")]
+        );
     }
 }
