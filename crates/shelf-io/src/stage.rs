@@ -7,7 +7,7 @@ use std::sync::Arc;
 use arrow::array::{ArrayRef, RecordBatch, StringBuilder, UInt64Array};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use parquet::arrow::ArrowWriter;
-use parquet::file::properties::WriterProperties;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use shelf_core::{ROW_ID, ShelfError, ShelfResult};
 
 use crate::csv_reader::{BATCH_ROWS, CsvPart, read_csv};
@@ -59,8 +59,11 @@ impl Stager {
             let schema = Arc::new(Schema::new(fields));
             let file = std::fs::File::create(&self.path)
                 .map_err(|e| ShelfError::io(&self.path, "cannot create the staged file", e))?;
+            // A scratch file read only by this run: no statistics (nothing prunes on them, and
+            // min/max over every string cost a comparison per value).
             let props = WriterProperties::builder()
                 .set_max_row_group_row_count(Some(128 * 1024))
+                .set_statistics_enabled(EnabledStatistics::None)
                 .build();
             let writer = ArrowWriter::try_new(file, schema.clone(), Some(props))
                 .map_err(|e| ShelfError::internal(format!("staging writer: {e}")))?;
