@@ -167,12 +167,18 @@ pub async fn run_checks(
                     continue;
                 };
                 let keys = finding_keys(&batch, &format!("__k{k}"))?;
-                for r in mask.values().set_indices() {
-                    flagged[r] = true;
-                    accs[i]
-                        .entry(key_at(keys.as_ref(), r))
-                        .or_default()
-                        .add(ids[r], || example(&batch, r, s));
+                // A check can flag nearly every row (ALL CAPS titles in Online Retail): look the
+                // finding up once per run of rows with the same key, not once per row.
+                let mut rows = mask.values().set_indices().peekable();
+                while let Some(first) = rows.next() {
+                    let key = key_at(keys.as_ref(), first);
+                    let acc = accs[i].entry(key).or_default();
+                    flagged[first] = true;
+                    acc.add(ids[first], || example(&batch, first, s));
+                    while let Some(r) = rows.next_if(|&r| same_key(keys.as_ref(), r, first)) {
+                        flagged[r] = true;
+                        acc.add(ids[r], || example(&batch, r, s));
+                    }
                 }
             }
             if timed && let Some(t) = batch.column_by_name("__t") {
@@ -429,6 +435,14 @@ fn finding_keys(batch: &RecordBatch, name: &str) -> ShelfResult<Option<StringArr
 }
 
 /// Row `r`'s finding key; the empty key when there is no key column or the value is null.
+/// Rows `a` and `b` carry the same finding key (see [`key_at`]).
+fn same_key(keys: Option<&StringArray>, a: usize, b: usize) -> bool {
+    keys.is_none_or(|k| {
+        let at = |r: usize| k.is_valid(r).then(|| k.value(r)).unwrap_or_default();
+        at(a) == at(b)
+    })
+}
+
 fn key_at(keys: Option<&StringArray>, r: usize) -> String {
     keys.filter(|k| k.is_valid(r))
         .map(|k| k.value(r).to_string())

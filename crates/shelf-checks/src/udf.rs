@@ -10,6 +10,7 @@ use arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, StringArray,
     TimestampMicrosecondArray, UInt64Array,
 };
+use arrow::buffer::BooleanBuffer;
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Float32Type, Float64Type, TimeUnit};
 use datafusion::common::hash_utils::{RandomState, create_hashes};
@@ -154,11 +155,10 @@ impl ScalarUDFImpl for ShelfUdf {
             }
             Kind::IsBlank => {
                 let t = to_text(first)?;
-                Arc::new(
-                    t.iter()
-                        .map(|v| Some(v.is_none_or(text::is_blank)))
-                        .collect::<BooleanArray>(),
-                )
+                let bits = BooleanBuffer::collect_bool(n, |i| {
+                    !t.is_valid(i) || text::is_blank(t.value(i))
+                });
+                Arc::new(BooleanArray::new(bits, None))
             }
             Kind::NullLike => {
                 let extra: Vec<String> = arrays
@@ -325,11 +325,9 @@ fn map_text(a: &ArrayRef, f: impl Fn(&str) -> Option<String>) -> Result<StringAr
 
 fn bool_of(a: &ArrayRef, f: impl Fn(&str) -> bool) -> Result<ArrayRef> {
     let t = to_text(a)?;
-    Ok(Arc::new(
-        t.iter()
-            .map(|v| Some(v.is_some_and(&f)))
-            .collect::<BooleanArray>(),
-    ))
+    // Null in, false out: the result has no null buffer.
+    let bits = BooleanBuffer::collect_bool(t.len(), |i| t.is_valid(i) && f(t.value(i)));
+    Ok(Arc::new(BooleanArray::new(bits, None)))
 }
 
 fn to_f64(a: &ArrayRef, parse: fn(&str) -> Option<f64>) -> Result<Float64Array> {
