@@ -1,6 +1,6 @@
 use shelf_core::{Role, Severity, TableKind};
 
-use super::non_positive_quantity::cancellation_sql;
+use super::non_positive_quantity::{cancellation_sql, cancellation_sql_on};
 use crate::plan::{Check, Ctx, ProbeSpec};
 
 /// OR001
@@ -46,9 +46,19 @@ Fix: net cancellations against their originals, or drop both (DropCancellations)
             "c.item_id = o.item_id"
         };
         let first = if time {
-            "min(timestamp)"
+            "min(e.timestamp)"
         } else {
-            "min(row_id)"
+            "min(e.row_id)"
+        };
+        let k_on = if user {
+            "k.user_id = e.user_id AND k.item_id = e.item_id"
+        } else {
+            "k.item_id = e.item_id"
+        };
+        let e_key_cols = if user {
+            "e.user_id, e.item_id"
+        } else {
+            "e.item_id"
         };
         let cmp = if time {
             "o.first_seen <= c.timestamp"
@@ -65,12 +75,17 @@ Fix: net cancellations against their originals, or drop both (DropCancellations)
         } else {
             ""
         };
+        // Only the (customer, item) pairs that have a cancellation need their first order: they
+        // are the join's left (built) side, so the grouping never holds every pair of the log.
         let sql = format!(
             "WITH c AS (SELECT row_id, {sel_order}{key_cols}{ts} FROM events WHERE {cancel}), \
-             o AS (SELECT {key_cols}, {first} AS first_seen FROM events WHERE NOT {cancel} GROUP BY {key_cols}) \
+             k AS (SELECT DISTINCT {key_cols} FROM c), \
+             o AS (SELECT {e_key_cols}, {first} AS first_seen FROM k JOIN events e ON {k_on} \
+             WHERE NOT {e_cancel} GROUP BY {e_key_cols}) \
              SELECT c.row_id, {show}c.item_id, CASE WHEN o.first_seen IS NOT NULL AND {cmp} THEN 'with_original' ELSE 'without_original' END AS finding \
              FROM c LEFT JOIN o ON {on}",
-            ts = if time { ", timestamp" } else { "" }
+            ts = if time { ", timestamp" } else { "" },
+            e_cancel = cancellation_sql_on(t, "e.").unwrap_or_default(),
         );
         vec![
             ProbeSpec::query(t, t.has(Role::OrderId).then_some(Role::OrderId), sql, "{n} cancellation or return lines", self.severity())

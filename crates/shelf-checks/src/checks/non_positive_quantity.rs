@@ -8,12 +8,21 @@ pub struct NonPositiveQuantity;
 
 /// SQL true for rows marked as a cancellation or return (by order id or event type).
 pub(crate) fn cancellation_sql(t: &crate::plan::TableInfo) -> Option<String> {
+    cancellation_sql_on(t, "")
+}
+
+/// [`cancellation_sql`] over columns qualified by `prefix` (`"e."`).
+pub(crate) fn cancellation_sql_on(t: &crate::plan::TableInfo, prefix: &str) -> Option<String> {
     let mut parts = Vec::new();
     if t.has(Role::OrderId) {
-        parts.push("coalesce(shelf_cancellation(order_id), false)".to_string());
+        parts.push(format!(
+            "coalesce(shelf_cancellation({prefix}order_id), false)"
+        ));
     }
     if t.has(Role::Event) {
-        parts.push("coalesce(shelf_cancellation(event), false)".to_string());
+        parts.push(format!(
+            "coalesce(shelf_cancellation({prefix}event), false)"
+        ));
     }
     (!parts.is_empty()).then(|| format!("({})", parts.join(" OR ")))
 }
