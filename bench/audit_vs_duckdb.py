@@ -398,10 +398,11 @@ def duckdb_worker(a):
         f"CREATE MACRO null_like(x) AS lower(trim(x)) IN {sql_list(NULL_LIKE)}",
         "CREATE MACRO is_cancel(x) AS coalesce(regexp_full_match(trim(x), '[Cc][0-9]+') "
         "OR regexp_matches(lower(x), 'cancel|return|refund|取消|退货|退款'), false)",
-        # A fee/postage title (the word alone, or as a space-separated word at the start, end or
-        # middle), or a letters-only code of at most 4 characters.
+        # A title of at most 4 words that contains a fee/postage word ("samples/damages",
+        # "re-adjustment" count), or a letters-only code of at most 4 characters.
         "CREATE MACRO non_product(item, title) AS "
-        f"coalesce(regexp_matches(lower(trim(title)), '(^| )({words})( |$)'), false) "
+        f"coalesce(CASE WHEN regexp_matches(lower(title), '{words}') "
+        "THEN len(regexp_split_to_array(trim(title), '\\s+')) <= 4 ELSE false END, false) "
         "OR coalesce(regexp_full_match(trim(item), '[A-Za-z _]{1,4}'), false)",
         "CREATE MACRO all_caps(x) AS NOT regexp_matches(x, '\\p{Ll}') "
         "AND length(regexp_replace(x, '[^\\p{Lu}]', '', 'g')) >= 8",
