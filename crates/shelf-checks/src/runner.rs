@@ -438,7 +438,7 @@ fn finding_keys(batch: &RecordBatch, name: &str) -> ShelfResult<Option<StringArr
 /// Rows `a` and `b` carry the same finding key (see [`key_at`]).
 fn same_key(keys: Option<&StringArray>, a: usize, b: usize) -> bool {
     keys.is_none_or(|k| {
-        let at = |r: usize| k.is_valid(r).then(|| k.value(r)).unwrap_or_default();
+        let at = |r: usize| if k.is_valid(r) { k.value(r) } else { "" };
         at(a) == at(b)
     })
 }
