@@ -79,10 +79,10 @@ fn user_rules(config: &Config) -> ShelfResult<Vec<UserRule>> {
         .iter()
         .map(|r| {
             let table = TableKind::parse(&r.table).ok_or_else(|| {
-                ShelfError::user(format!("rule {:?}: unknown table {:?}; use catalog, events, queries, judgments or reviews", r.name, r.table))
+                config.error_at(&format!("{:?}", r.name), format!("rule {:?}: unknown table {:?}; use catalog, events, queries, judgments or reviews", r.name, r.table))
             })?;
             let severity = Severity::parse(&r.severity)
-                .ok_or_else(|| ShelfError::user(format!("rule {:?}: severity {:?} must be info, warning or error", r.name, r.severity)))?;
+                .ok_or_else(|| config.error_at(&format!("{:?}", r.name), format!("rule {:?}: severity {:?} must be info, warning or error", r.name, r.severity)))?;
             // Rule codes and names live as long as the process; leaking these few strings keeps
             // the Check trait's `&'static str` contract simple.
             let code: &'static str = Box::leak(format!("RU-{}", r.name).into_boxed_str());
@@ -192,10 +192,13 @@ async fn audit_async(spec: &AuditSpec, progress: Progress<'_>) -> ShelfResult<Au
     // User rules are validated before anything runs, so a typo is a clear error, not a crash.
     for r in &rules {
         if !infos.iter().any(|t| t.kind == r.table) {
-            return Err(ShelfError::user(format!(
-                "rule {:?} is for the {} table, which was not given",
-                r.name, r.table
-            )));
+            return Err(config.error_at(
+                &format!("{:?}", r.name),
+                format!(
+                    "rule {:?} is for the {} table, which was not given",
+                    r.name, r.table
+                ),
+            ));
         }
         let probe = format!("SELECT NOT ({}) FROM \"{}\" LIMIT 0", r.expect, r.table);
         let plan = ctx.sql(&probe).await;
@@ -205,14 +208,17 @@ async fn audit_async(spec: &AuditSpec, progress: Progress<'_>) -> ShelfResult<Au
                 .find(|t| t.kind == r.table)
                 .map(|t| t.roles.keys().map(|k| k.as_str().to_string()).collect())
                 .unwrap_or_default();
-            return Err(ShelfError::user(format!(
-                "rule {:?}: `expect = {:?}` is not valid SQL over the {} table's roles ({}); available roles: {}",
-                r.name,
-                r.expect,
-                r.table,
-                first_line(&e.to_string()),
-                cols.join(", ")
-            )));
+            return Err(config.error_at(
+                &format!("{:?}", r.name),
+                format!(
+                    "rule {:?}: `expect = {:?}` is not valid SQL over the {} table's roles ({}); available roles: {}",
+                    r.name,
+                    r.expect,
+                    r.table,
+                    first_line(&e.to_string()),
+                    cols.join(", ")
+                ),
+            ));
         }
     }
 

@@ -23,6 +23,10 @@ pub struct Config {
     pub rules: Vec<RuleConfig>,
     #[serde(default)]
     pub run: RunConfig,
+    /// The file this was read from, for errors found later (a rule's SQL); `None` when built
+    /// in code.
+    #[serde(skip)]
+    pub source: Option<PathBuf>,
 }
 
 /// How to read and map one table.
@@ -102,9 +106,13 @@ impl Config {
         let text = std::fs::read_to_string(path)
             .map_err(|e| ShelfError::io(path, "cannot read the config file", e))?;
         let mut cfg: Config = toml::from_str(&text).map_err(|e| {
-            let line = e
-                .span()
-                .map(|s| text[..s.start].lines().count().max(1) as u64);
+            let line = e.span().map(|s| {
+                // toml spans an unknown key's whole table, from its header; name the key's line.
+                match unknown_key(e.message()).and_then(|key| key_offset(&text, s.start, key)) {
+                    Some(at) => text[..at].matches('\n').count() as u64 + 1,
+                    None => text[..s.start].lines().count().max(1) as u64,
+                }
+            });
             ShelfError::input(
                 path,
                 line,
@@ -112,6 +120,7 @@ impl Config {
                 format!("invalid shelf.toml: {}", e.message()),
             )
         })?;
+        cfg.source = Some(path.to_path_buf());
         let base = path.parent().unwrap_or(Path::new("."));
         for t in cfg.tables.values_mut() {
             if let Some(p) = &t.path
@@ -122,4 +131,41 @@ impl Config {
         }
         Ok(cfg)
     }
+
+    /// An error about something in this file: names the file and, when `needle` (e.g. a rule's
+    /// quoted name) is found in it, that line.
+    pub fn error_at(&self, needle: &str, message: String) -> ShelfError {
+        let Some(path) = &self.source else {
+            return ShelfError::user(message);
+        };
+        let line = std::fs::read_to_string(path).ok().and_then(|text| {
+            let at = text.find(needle)?;
+            Some(text[..at].lines().count() as u64 + 1)
+        });
+        ShelfError::input(path, line, None, message)
+    }
+}
+
+/// The key named by toml's "unknown field `x`" message.
+fn unknown_key(message: &str) -> Option<&str> {
+    let rest = message.strip_prefix("unknown field `")?;
+    rest.split('`').next()
+}
+
+/// Byte offset of the line that sets `key`, searching from `from` (the table's header).
+fn key_offset(text: &str, from: usize, key: &str) -> Option<usize> {
+    let mut offset = from;
+    for line in text.get(from..)?.split_inclusive('\n') {
+        let name = line
+            .split('=')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .trim_matches('"');
+        if line.contains('=') && name == key {
+            return Some(offset);
+        }
+        offset += line.len();
+    }
+    None
 }

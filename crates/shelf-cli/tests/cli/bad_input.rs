@@ -228,9 +228,6 @@ fn unknown_fail_on_level() {
 }
 
 #[test]
-#[ignore = "product bug: for an unknown key, toml's error span starts at the table header \
-            (`[tables.catalog]`, line 5), so shelf::Config::load reports line 5 for a key on \
-            line 6; the line of the key itself has to be found"]
 fn config_with_an_unknown_key() {
     let w = Work::new();
     let input = w.write("catalog.csv", CLEAN_CATALOG);
@@ -278,9 +275,6 @@ fn config_that_does_not_exist() {
 }
 
 #[test]
-#[ignore = "product bug: the invalid-SQL [[rule]] message names the rule but not the \
-            shelf.toml it came from (shelf::audit's rule probe builds a ShelfError::user \
-            without the config path)"]
 fn rule_with_invalid_sql() {
     let w = Work::new();
     let input = w.write("catalog.csv", CLEAN_CATALOG);
