@@ -11,6 +11,7 @@ pub static CHECKS: &[&dyn Check] = &[
     &duplicate_events::DuplicateEvents,
     &duplicate_products::DuplicateProducts,
     &product_variants::ProductVariants,
+    &conversion_without_view::ConversionWithoutView,
     &conflicting_labels::ConflictingLabels,
     &single_label_query::SingleLabelQuery,
     &label_out_of_scale::LabelOutOfScale,

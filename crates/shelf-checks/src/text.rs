@@ -362,6 +362,27 @@ pub fn is_cancellation_marker(s: &str) -> bool {
     })
 }
 
+/// The funnel step an event name stands for: `view` (pv, view, click, detail), `cart` (cart,
+/// addtocart, add_to_cart) or `purchase` (buy, purchase, order, transaction); `None` for other
+/// events (fav, impression, search). Compared ignoring case, `-`, `_` and spaces.
+pub fn event_kind(s: &str) -> Option<&'static str> {
+    let mut buf = [0u8; 32];
+    let mut n = 0;
+    for b in s.trim().bytes() {
+        if matches!(b, b'-' | b'_' | b' ') {
+            continue;
+        }
+        *buf.get_mut(n)? = b.to_ascii_lowercase();
+        n += 1;
+    }
+    match std::str::from_utf8(&buf[..n]).ok()? {
+        "pv" | "view" | "pageview" | "itemview" | "detail" | "click" | "浏览" => Some("view"),
+        "cart" | "addtocart" | "addcart" | "加购" => Some("cart"),
+        "buy" | "purchase" | "order" | "transaction" | "checkout" | "购买" => Some("purchase"),
+        _ => None,
+    }
+}
+
 /// Lines in an item or order table that are not products: postage, fees, adjustments.
 /// Recognised by the title, or by a code made only of letters (`POST`, `BANK CHARGES`, `M`).
 pub fn is_non_product(item_id: Option<&str>, title: Option<&str>) -> bool {
@@ -467,6 +488,10 @@ mod tests {
         assert!(is_null_like("暂无", &[]));
         assert!(!is_null_like("NA", &[]));
         assert!(is_null_like("NA", &["NA".into()]));
+        assert_eq!(event_kind("pv"), Some("view"));
+        assert_eq!(event_kind("Add_To_Cart"), Some("cart"));
+        assert_eq!(event_kind("transaction"), Some("purchase"));
+        assert_eq!(event_kind("fav"), None);
         assert!(is_cancellation_marker("C536379"));
         assert!(!is_cancellation_marker("536379"));
         assert!(!is_cancellation_marker("C"));

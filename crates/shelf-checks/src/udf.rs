@@ -46,12 +46,14 @@ enum Kind {
     NonProduct,
     Hash,
     KeyHash,
+    FunnelStep,
 }
 
 const ALL: &[(&str, Kind)] = &[
     ("shelf_all_caps", Kind::AllCaps),
     ("shelf_cancellation", Kind::Cancellation),
     ("shelf_control_chars", Kind::Control),
+    ("shelf_event_kind", Kind::FunnelStep),
     ("shelf_hash", Kind::Hash),
     ("shelf_is_blank", Kind::IsBlank),
     ("shelf_key_hash", Kind::KeyHash),
@@ -119,7 +121,7 @@ impl ScalarUDFImpl for ShelfUdf {
 
     fn return_type(&self, _args: &[DataType]) -> Result<DataType> {
         Ok(match self.kind {
-            Kind::Text | Kind::NormQuery => DataType::Utf8,
+            Kind::Text | Kind::NormQuery | Kind::FunnelStep => DataType::Utf8,
             Kind::Price | Kind::Number | Kind::Label => DataType::Float64,
             Kind::Time => DataType::Timestamp(TimeUnit::Microsecond, None),
             Kind::TokenRepeats => DataType::Int64,
@@ -141,6 +143,9 @@ impl ScalarUDFImpl for ShelfUdf {
         let out: ArrayRef = match self.kind {
             Kind::Text => Arc::new(to_text(first)?),
             Kind::NormQuery => Arc::new(map_text(first, |s| Some(text::normalize_query(s)))?),
+            Kind::FunnelStep => Arc::new(map_text(first, |s| {
+                text::event_kind(s).map(str::to_string)
+            })?),
             Kind::Price => Arc::new(to_f64(first, shelf_io::values::parse_price)?),
             Kind::Number => Arc::new(to_f64(first, shelf_io::values::parse_number)?),
             Kind::Label => Arc::new(to_f64(first, parse_label)?),

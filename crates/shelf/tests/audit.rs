@@ -233,6 +233,43 @@ fn taobao_without_header() {
     assert_eq!(t.rows, 4_321, "first line is data, not a header");
     assert!(t.roles.contains_key("event") && t.roles.contains_key("timestamp"));
     assert_eq!(rows(&r, "SC001", None), 0, "unix seconds parse");
+
+    // FN001 against a count made here from the file: carts and purchases (cart, buy) whose user
+    // has no pv of the item at or before that second.
+    let text = std::fs::read_to_string(data("taobao_userbehavior/UserBehavior_head.csv").unwrap())
+        .unwrap();
+    let lines: Vec<Vec<&str>> = text.lines().map(|l| l.split(',').collect()).collect();
+    let mut first_view = std::collections::HashMap::new();
+    for l in lines.iter().filter(|l| l[3] == "pv") {
+        let ts: i64 = l[4].parse().unwrap();
+        let v = first_view.entry((l[0], l[1])).or_insert(ts);
+        *v = (*v).min(ts);
+    }
+    let (mut never, mut later) = (0u64, 0u64);
+    for l in lines.iter().filter(|l| l[3] == "cart" || l[3] == "buy") {
+        match first_view.get(&(l[0], l[1])) {
+            None => never += 1,
+            Some(&v) if v > l[4].parse::<i64>().unwrap() => later += 1,
+            Some(_) => {}
+        }
+    }
+    assert!(
+        never + later > 0,
+        "the sample has conversions without a view"
+    );
+    let fn001: Vec<&Finding> = r.findings.iter().filter(|f| f.code == "FN001").collect();
+    let count = |key: &str| {
+        fn001
+            .iter()
+            .filter(|f| f.evidence.to_string().contains(key))
+            .map(|f| f.rows_affected)
+            .sum::<u64>()
+    };
+    assert_eq!(
+        (count("never_viewed"), count("viewed_later")),
+        (never, later),
+        "{fn001:#?}"
+    );
 }
 
 #[test]

@@ -30,6 +30,7 @@ pub mod cancellation_line;
 pub mod conflicting_duplicate_ids;
 pub mod conflicting_labels;
 pub mod control_characters;
+pub mod conversion_without_view;
 pub mod duplicate_events;
 pub mod duplicate_products;
 pub mod duplicate_queries;
