@@ -271,17 +271,8 @@ pub fn to_text(a: &ArrayRef) -> Result<StringArray> {
 /// `YYYY-MM-DDTHH:MM:SS` for unix seconds, as Arrow's cast of a whole-second timestamp writes
 /// it, in `buf`; `None` outside years 0–9999.
 fn iso_seconds(secs: i64, buf: &mut [u8; 19]) -> Option<&str> {
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let rem = secs.rem_euclid(86_400);
+    let (year, month, day) = shelf_core::calendar::civil_from_days(secs.div_euclid(86_400));
     if !(0..=9999).contains(&year) {
         return None;
     }

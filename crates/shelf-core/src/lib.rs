@@ -6,6 +6,7 @@
 //! [`ShelfError`]s. This crate depends on nothing heavier than serde, so every other crate can
 //! use it without pulling in the engine.
 
+pub mod calendar;
 mod error;
 mod finding;
 mod role;
