@@ -15,6 +15,26 @@ fn refuse_catalog(rel: &str, hints: &[&str]) {
     assert_refused(&run, &out, Some(&name), hints);
 }
 
+/// Audits a clean catalog with the config `write_config` puts in place (a path that may not
+/// exist) and checks the refusal names `config_name` and every hint.
+#[track_caller]
+fn refuse_config(
+    write_config: impl FnOnce(&Work) -> std::path::PathBuf,
+    config_name: &str,
+    hints: &[&str],
+) {
+    let w = Work::new();
+    let input = w.write("catalog.csv", CLEAN_CATALOG);
+    let config = write_config(&w);
+    let out = w.path("out");
+    let run = w
+        .audit(&out)
+        .opt("--catalog", &input)
+        .opt("--config", &config)
+        .run();
+    assert_refused(&run, &out, Some(config_name), hints);
+}
+
 #[test]
 fn empty_file() {
     refuse_catalog("bad/empty.csv", &["empty"]);
@@ -229,66 +249,33 @@ fn unknown_fail_on_level() {
 
 #[test]
 fn config_with_an_unknown_key() {
-    let w = Work::new();
-    let input = w.write("catalog.csv", CLEAN_CATALOG);
-    let config = w.copy("bad/unknown_key.toml");
-    let out = w.path("out");
-    let run = w
-        .audit(&out)
-        .opt("--catalog", &input)
-        .opt("--config", &config)
-        .run();
     // `frobnicate = true` is on line 6.
-    assert_refused(
-        &run,
-        &out,
-        Some("unknown_key.toml"),
+    refuse_config(
+        |w| w.copy("bad/unknown_key.toml"),
+        "unknown_key.toml",
         &["frobnicate", "line 6"],
     );
 }
 
 #[test]
 fn config_with_an_unknown_top_level_key_on_line_1() {
-    let w = Work::new();
-    let input = w.write("catalog.csv", CLEAN_CATALOG);
-    let config = w.write("typo.toml", "tabels = 1\n");
-    let out = w.path("out");
-    let run = w
-        .audit(&out)
-        .opt("--catalog", &input)
-        .opt("--config", &config)
-        .run();
-    assert_refused(&run, &out, Some("typo.toml"), &["tabels", "line 1"]);
+    refuse_config(
+        |w| w.write("typo.toml", "tabels = 1\n"),
+        "typo.toml",
+        &["tabels", "line 1"],
+    );
 }
 
 #[test]
 fn config_that_does_not_exist() {
-    let w = Work::new();
-    let input = w.write("catalog.csv", CLEAN_CATALOG);
-    let out = w.path("out");
-    let run = w
-        .audit(&out)
-        .opt("--catalog", &input)
-        .opt("--config", w.path("missing.toml"))
-        .run();
-    assert_refused(&run, &out, Some("missing.toml"), &["config"]);
+    refuse_config(|w| w.path("missing.toml"), "missing.toml", &["config"]);
 }
 
 #[test]
 fn rule_with_invalid_sql() {
-    let w = Work::new();
-    let input = w.write("catalog.csv", CLEAN_CATALOG);
-    let config = w.copy("bad/bad_rule.toml");
-    let out = w.path("out");
-    let run = w
-        .audit(&out)
-        .opt("--catalog", &input)
-        .opt("--config", &config)
-        .run();
-    assert_refused(
-        &run,
-        &out,
-        Some("bad_rule.toml"),
+    refuse_config(
+        |w| w.copy("bad/bad_rule.toml"),
+        "bad_rule.toml",
         &["price-is-sane", "sql", "price"],
     );
 }
