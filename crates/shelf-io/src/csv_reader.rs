@@ -54,17 +54,55 @@ fn count_outside_quotes(line: &str, d: u8) -> usize {
     n
 }
 
-/// A first row is a header when none of its fields is empty or numeric and its fields are
-/// distinct; a data row almost always has an id, a number or a date in it.
-pub(crate) fn sniff_header(first: &csv::StringRecord) -> bool {
-    let mut seen = std::collections::HashSet::new();
-    first.iter().enumerate().all(|(i, f)| {
+/// A first row is a header when none of its fields is empty or numeric (a data row almost always
+/// has an id, a number or a date in it) and either its fields are distinct, or, for a header that
+/// repeats a name (`price,price`), some column that is text in the first row holds numbers or
+/// dates in most of the rows `below` it. All-text rows with a repeated value stay data.
+pub(crate) fn sniff_header(first: &csv::StringRecord, below: &[csv::StringRecord]) -> bool {
+    let all_names = first.iter().enumerate().all(|(i, f)| {
         let f = f.trim();
         // An unnamed index column (pandas writes `,a,b`) is still a header.
-        (f.is_empty() && i == 0
-            || !f.is_empty() && f.parse::<f64>().is_err() && !looks_like_date(f))
-            && seen.insert(f.to_string())
+        f.is_empty() && i == 0 || !f.is_empty() && !looks_like_number_or_date(f)
+    });
+    if !all_names {
+        return false;
+    }
+    let mut seen = std::collections::HashSet::new();
+    if first.iter().all(|f| seen.insert(f.trim())) {
+        return true;
+    }
+    (0..first.len()).any(|col| {
+        let typed = below
+            .iter()
+            .filter(|r| {
+                r.get(col)
+                    .is_some_and(|v| looks_like_number_or_date(v.trim()))
+            })
+            .count();
+        typed > 0 && typed * 2 > below.len()
     })
+}
+
+/// The records after the first in the decoded head of a file (at most 20), without the last one
+/// when the head does not end a line (it was cut short).
+fn rows_below_first(head: &str, delim: u8) -> Vec<csv::StringRecord> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(delim)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(head.as_bytes());
+    let mut rows: Vec<csv::StringRecord> = rdr.records().take(22).map_while(Result::ok).collect();
+    if !head.ends_with('\n') {
+        rows.pop();
+    }
+    if !rows.is_empty() {
+        rows.remove(0);
+    }
+    rows
+}
+
+fn looks_like_number_or_date(f: &str) -> bool {
+    f.parse::<f64>().is_ok() || looks_like_date(f)
 }
 
 fn looks_like_date(f: &str) -> bool {
@@ -132,7 +170,10 @@ pub(crate) fn read_csv(
         ));
     }
     let first_line = record.position().map_or(1, |p| p.line());
-    let header = part.opts.header.unwrap_or_else(|| sniff_header(&record));
+    let header = part
+        .opts
+        .header
+        .unwrap_or_else(|| sniff_header(&record, &rows_below_first(part.head, delim)));
     let names: Vec<String> = if let Some(names) = &part.opts.column_names {
         if names.len() != record.len() {
             return Err(err_at(
@@ -251,5 +292,54 @@ fn csv_error(name: &str, e: csv::Error) -> ShelfError {
             format!("read failed: {io} (a truncated or corrupt compressed file?)"),
         ),
         _ => ShelfError::input(name, line, None, format!("malformed CSV: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header_of(text: &str) -> bool {
+        let rows = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(text.as_bytes())
+            .into_records()
+            .map(Result::unwrap)
+            .collect::<Vec<_>>();
+        sniff_header(&rows[0], &rows_below_first(text, b','))
+    }
+
+    #[test]
+    fn distinct_names_are_a_header() {
+        assert!(header_of("id,title,price\n1,Mug,3.5\n"));
+        assert!(
+            header_of(",title,price\n0,Mug,3.5\n"),
+            "pandas' unnamed index column"
+        );
+    }
+
+    #[test]
+    fn a_row_with_a_number_or_date_is_data() {
+        assert!(!header_of("1,Mug,3.5\n2,Cup,4\n"));
+        assert!(!header_of("Mug,2024-01-02,x\nCup,2024-01-03,y\n"));
+    }
+
+    #[test]
+    fn repeated_names_are_a_header_when_the_rows_below_are_typed() {
+        assert!(header_of("id,price,price\nA1,3.5,4\nA2,3.0,4\n"));
+        assert!(header_of("sku,when,when\nA1,2024-01-02,2024-01-03\n"));
+    }
+
+    #[test]
+    fn all_text_rows_with_a_repeated_value_stay_data() {
+        assert!(!header_of("red,red,shirt\nblue,green,hat\n"));
+    }
+
+    #[test]
+    fn a_cut_last_line_is_not_read_as_a_row() {
+        // The head ends mid-row: the cut row must not count as text below the header.
+        assert!(header_of("id,price,price\nA1,3.5,4\nA2,3."));
+        assert_eq!(rows_below_first("a,a\n1,2\n3,", b',').len(), 1);
     }
 }

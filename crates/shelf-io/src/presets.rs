@@ -60,13 +60,15 @@ impl Preset {
     /// Whether a staged table with these columns (and this first row) is in this format.
     pub fn matches(&self, columns: &[String], first_row: &[Option<String>]) -> bool {
         if let Some(names) = self.headerless {
+            // Only a file read without a header: one whose header happens to spell the preset's
+            // column names (`query_id,query`) is an ordinary file with a header.
             let generic = columns
                 .iter()
                 .enumerate()
                 .all(|(i, c)| *c == format!("column_{}", i + 1));
-            let named = columns.iter().map(String::as_str).eq(names.iter().copied());
             return columns.len() == names.len()
-                && (named || generic && self.detect_row.is_some_and(|d| d(first_row)));
+                && generic
+                && self.detect_row.is_some_and(|d| d(first_row));
         }
         let lower: Vec<String> = columns.iter().map(|c| c.to_ascii_lowercase()).collect();
         self.signature

@@ -3,7 +3,7 @@
 //!
 //! Every parser returns `None` for text it cannot read; never panics, never guesses wildly.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime};
 
 const CURRENCY_WORDS: &[&str] = &[
     "usd", "eur", "gbp", "cny", "rmb", "jpy", "inr", "rs.", "rs", "us$", "hk$", "元", "円", "块",
@@ -126,7 +126,6 @@ const DATE_FORMATS: &[&str] = &[
     "%Y/%m/%d",
     "%m/%d/%Y",
     "%d.%m.%Y",
-    "%Y%m%d",
     "%Y年%m月%d日",
 ];
 
@@ -138,7 +137,7 @@ pub fn parse_time(s: &str) -> Option<i64> {
         return None;
     }
     if t.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-        return parse_epoch(t);
+        return compact_date(t).or_else(|| parse_epoch(t));
     }
     if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
         return Some(dt.timestamp_micros());
@@ -166,6 +165,21 @@ pub fn parse_time(s: &str) -> Option<i64> {
     None
 }
 
+/// `20250314` and `20250314093000`: dates written without separators. Only years 1900–2100
+/// count, so an eight-digit id or a unix time in milliseconds is not read as one.
+fn compact_date(t: &str) -> Option<i64> {
+    let dt = match t.len() {
+        8 => NaiveDate::parse_from_str(t, "%Y%m%d")
+            .ok()?
+            .and_hms_opt(0, 0, 0)?,
+        14 => NaiveDateTime::parse_from_str(t, "%Y%m%d%H%M%S").ok()?,
+        _ => return None,
+    };
+    (1900..=2100)
+        .contains(&dt.year())
+        .then(|| dt.and_utc().timestamp_micros())
+}
+
 fn parse_epoch(t: &str) -> Option<i64> {
     let v: f64 = t.parse().ok()?;
     let micros = if v >= 1e14 {
@@ -175,7 +189,7 @@ fn parse_epoch(t: &str) -> Option<i64> {
     } else if v >= 1e8 {
         v * 1e6
     } else {
-        return None; // too small to be a plausible unix time (e.g. 20250314 is handled as a date)
+        return None; // too small to be a plausible unix time (20250314 is read by compact_date)
     };
     (micros < 9.0e18).then_some(micros as i64)
 }
@@ -217,6 +231,21 @@ mod tests {
         assert_eq!(parse_time("1511544070000"), Some(1_511_544_070_000_000));
         assert!(parse_time("2019-11-24 00:00:34.762830+00:00").is_some());
         assert!(parse_time("2016-05-09").is_some());
+        assert_eq!(parse_time("20250314"), parse_time("2025-03-14"));
+        assert_eq!(
+            parse_time("20250314093000"),
+            parse_time("2025-03-14 09:30:00")
+        );
+        assert_eq!(
+            parse_time("20251340"),
+            None,
+            "no 13th month, and too small for unix time"
+        );
+        assert_eq!(
+            parse_time("12345678"),
+            None,
+            "year 1234 is an id, not a date"
+        );
         assert!(parse_time("yesterday").is_none());
         assert!(parse_time("12").is_none());
     }

@@ -243,3 +243,44 @@ fn row_ids_run_on_across_the_files_of_a_zip() {
     assert_eq!(neg.len(), 1, "{run}");
     assert_eq!(row_ids(neg[0]), vec![3], "{run}");
 }
+
+#[test]
+fn a_header_that_repeats_a_name_is_still_a_header() {
+    let w = Work::new();
+    let input = w.write(
+        "catalog.csv",
+        "sku,title,price,price\nA1,Mug,4.50,4.90\nA2,Bottle,12.00,11.00\nA3,Jar,-1,2.00\n",
+    );
+    let out = w.path("out");
+    let run = w.audit(&out).opt("--catalog", &input).run();
+    run.expect_no_panic();
+    let s = summary(&out);
+    let t = &s["tables"]["catalog"];
+    assert_eq!(t["rows"], 3, "the header line is not a row\n{run}");
+    assert_eq!(
+        t["columns"],
+        serde_json::json!(["sku", "title", "price", "price_2"]),
+        "{run}"
+    );
+}
+
+#[test]
+fn a_header_that_spells_a_headerless_presets_columns_is_a_header() {
+    // Multi-CPR's queries file has no header and the columns (query_id, query); a comma-separated
+    // file whose header is exactly that is an ordinary file, not Multi-CPR read wrongly.
+    let w = Work::new();
+    let input = w.write(
+        "queries.csv",
+        "query_id,query\n1,iphone 15 case\n2,蓝牙耳机\n3,\n",
+    );
+    let out = w.path("out");
+    let run = w.audit(&out).opt("--queries", &input).run();
+    run.expect_no_panic();
+    assert!(matches!(run.code, Some(0 | 1)), "{run}");
+    let s = summary(&out);
+    let t = &s["tables"]["queries"];
+    assert_eq!(t["rows"], 3, "{run}");
+    assert!(t["preset"].is_null(), "{run}");
+    let f = findings(&out);
+    assert_eq!(row_ids(with_code(&f, "QU001")[0]), vec![2], "{run}");
+}
