@@ -79,8 +79,41 @@ impl ShelfError {
         }
     }
 
+    /// An error from the query engine while doing `what`. Running out of the configured memory
+    /// is the user's to fix (a bigger `[run] memory_limit_mb`); anything else is a bug.
+    pub fn engine(what: &str, e: impl std::fmt::Display) -> Self {
+        let e = e.to_string();
+        if e.contains("Resources exhausted") {
+            Self::user(format!(
+                "{what}: the engine needed more memory than [run] memory_limit_mb allows ({e}); \
+                 raise memory_limit_mb in shelf.toml, or give the run a machine with more memory"
+            ))
+        } else {
+            Self::internal(format!("{what}: {e}"))
+        }
+    }
+
     /// A bug.
     pub fn internal(message: impl Into<String>) -> Self {
         Self::Internal(message.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn running_out_of_engine_memory_is_the_users_to_fix() {
+        let e = ShelfError::engine(
+            "query for DU001",
+            "Resources exhausted: Failed to allocate additional 8.0 MB for HashJoinInput",
+        );
+        assert!(matches!(e, ShelfError::User { .. }), "{e:?}");
+        let msg = e.to_string();
+        assert!(msg.starts_with("query for DU001: "), "{msg}");
+        assert!(msg.contains("memory_limit_mb"), "{msg}");
+        let bug = ShelfError::engine("row checks", "Arrow error: cast failed");
+        assert!(matches!(bug, ShelfError::Internal(_)), "{bug:?}");
     }
 }

@@ -12,7 +12,7 @@ use shelf_checks::{Check, Ctx, Params};
 use shelf_core::{Severity, SeverityCounts, ShelfError, ShelfResult, TableKind};
 use shelf_report::AuditReport;
 
-use crate::config::Config;
+use crate::config::{Config, DEFAULT_MEMORY_LIMIT_MB};
 use crate::tables::{ResolvedTable, resolve};
 
 /// What to audit.
@@ -29,7 +29,7 @@ pub struct AuditSpec {
 pub type Progress<'a> = &'a (dyn Fn(&str) + Sync);
 
 fn df_err(what: &str, e: impl std::fmt::Display) -> ShelfError {
-    ShelfError::internal(format!("{what}: {e}"))
+    ShelfError::engine(what, e)
 }
 
 /// Engine threads: `[run] threads`, else every core — one number for both the tokio workers
@@ -46,7 +46,12 @@ fn threads(config: &Config) -> usize {
 /// spill to disk) and the configured thread count.
 pub fn session(config: &Config) -> ShelfResult<SessionContext> {
     let threads = threads(config);
-    let memory = config.run.memory_limit_mb.unwrap_or(4096) * 1024 * 1024;
+    let memory = config
+        .run
+        .memory_limit_mb
+        .unwrap_or(DEFAULT_MEMORY_LIMIT_MB)
+        * 1024
+        * 1024;
     let runtime = RuntimeEnvBuilder::new()
         .with_memory_pool(Arc::new(FairSpillPool::new(memory)))
         .build_arc()

@@ -323,3 +323,27 @@ fn out_is_an_existing_file() {
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "not a directory\n");
     assert!(crate::support::leftovers(w.root()).is_empty(), "{run}");
 }
+
+#[test]
+fn too_small_a_memory_limit_names_the_setting() {
+    let w = Work::new();
+    let mut csv = String::from("sku,title,price\n");
+    for i in 0..60_000 {
+        csv.push_str(&format!(
+            "S{},Item number {} blue,{}\n",
+            i % 40_000,
+            i % 30_000,
+            i % 977
+        ));
+    }
+    let input = w.write("catalog.csv", csv);
+    let config = w.write("shelf.toml", "[run]\nmemory_limit_mb = 1\n");
+    let out = w.path("out");
+    let run = w
+        .audit(&out)
+        .opt("--catalog", &input)
+        .opt("--config", &config)
+        .run();
+    assert_refused(&run, &out, None, &["memory_limit_mb", "on catalog"]);
+    assert!(!run.stderr.contains("a bug in shelf"), "{run}");
+}
