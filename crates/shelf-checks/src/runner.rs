@@ -75,7 +75,7 @@ impl Acc {
 }
 
 fn df_err(what: &str, e: impl std::fmt::Display) -> ShelfError {
-    ShelfError::internal(format!("{what}: {e}"))
+    ShelfError::engine(what, e)
 }
 
 /// Plans every enabled check, runs the probes and judges the results.
@@ -206,12 +206,11 @@ pub async fn run_checks(
             .await
             .map_err(|e| df_err(&format!("planning {sql}"), e))?;
         explain_if_asked(checks[*ci].code(), &df).await;
-        let mut stream = df
-            .execute_stream()
-            .await
-            .map_err(|e| df_err("query check", e))?;
+        // Execution errors name the check (SHELF_EXPLAIN=CODE prints its plan), not its SQL.
+        let running = format!("{} on {}", checks[*ci].code(), spec.table);
+        let mut stream = df.execute_stream().await.map_err(|e| df_err(&running, e))?;
         while let Some(batch) = stream.next().await {
-            let batch = batch.map_err(|e| df_err(&format!("query check {sql}"), e))?;
+            let batch = batch.map_err(|e| df_err(&running, e))?;
             let ids = row_ids(&batch)?;
             let keys = finding_keys(&batch, "finding")?;
             let extra: Vec<String> = batch
@@ -246,7 +245,7 @@ pub async fn run_checks(
             let batches = df
                 .collect()
                 .await
-                .map_err(|e| df_err(&format!("query for {}", checks[*ci].code()), e))?;
+                .map_err(|e| df_err(&format!("{} on {}", checks[*ci].code(), spec.table), e))?;
             let analysis = analyzer.analyze(&batches)?;
             if let Some(pairs) = &analysis.duplicate_pairs {
                 out.duplicate_pairs
@@ -419,10 +418,38 @@ fn fill(template: &str, n: u64, total: u64) -> String {
     } else {
         format!("{pct:.2}")
     };
-    template
+    choose_number(template, n)
         .replace("{n}", &group_digits(n))
         .replace("{total}", &group_digits(total))
         .replace("{pct}", &pct)
+}
+
+/// Resolves every `{one|many}` in a message template by `n`: "{n} {row has|rows have} a
+/// price of 0" reads "1 row has…" and "3 rows have…". Other braces are left alone.
+fn choose_number(template: &str, n: u64) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let tail = &rest[open + 1..];
+        let choice = tail.find('}').and_then(|close| {
+            let inner = &tail[..close];
+            let (one, many) = inner.split_once('|')?;
+            (!inner.contains('{')).then_some((if n == 1 { one } else { many }, close))
+        });
+        match choice {
+            Some((word, close)) => {
+                out.push_str(word);
+                rest = &tail[close + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = tail;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The text column that splits a probe's rows into findings, if the batch has one.
@@ -494,5 +521,28 @@ fn value_at(a: &ArrayRef, row: usize) -> Value {
                 json!(s)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_agree_with_their_count() {
+        let t = "{n} of {total} rows ({pct}%) {has|have} a {row has|rows have} x";
+        assert_eq!(fill(t, 1, 8), "1 of 8 rows (12.5%) has a row has x");
+        assert_eq!(fill(t, 2, 8), "2 of 8 rows (25.0%) have a rows have x");
+        assert_eq!(
+            fill(t, 1_234, 5_000_000),
+            "1,234 of 5,000,000 rows (0.02%) have a rows have x"
+        );
+    }
+
+    #[test]
+    fn braces_that_are_not_a_choice_stay() {
+        assert_eq!(choose_number("{a} {b|c} {x|y{z}} {", 1), "{a} b {x|y{z}} {");
+        assert_eq!(choose_number("}{|}{", 2), "}{");
+        assert_eq!(choose_number("列 {价格|价格们}", 1), "列 价格");
     }
 }

@@ -169,15 +169,21 @@ pub fn has_mojibake(s: &str) -> bool {
         return true;
     }
     let chars: Vec<char> = s.chars().collect();
-    for w in chars.windows(2) {
-        let (a, b) = (w[0], w[1]);
-        // UTF-8 lead byte (Ã = C3, Â = C2, â = E2, Ð/Ñ for Cyrillic, å/æ/ç/è/é for CJK 3-byte
-        // leads) read as cp1252, followed by a continuation byte shown as cp1252 (0x80–0xBF).
-        let lead = matches!(
-            a,
-            'Ã' | 'Â' | 'â' | 'Å' | 'Ä' | 'Ð' | 'Ñ' | 'ä' | 'å' | 'æ' | 'ç' | 'è' | 'é'
-        );
-        if lead && is_cp1252_continuation(b) {
+    for (i, &a) in chars.iter().enumerate() {
+        // A UTF-8 lead byte read as cp1252, followed by its continuation bytes shown as cp1252
+        // (0x80–0xBF). Two-byte leads (Ã = C3, Â = C2, Ð/Ñ for Cyrillic…) need one; three-byte
+        // leads (â = E2, ä–é for CJK) need two, since a correct é or â is often followed by one
+        // such character (`Nescafé®`, `Rosé »`).
+        let needed = match a {
+            'Ã' | 'Â' | 'Å' | 'Ä' | 'Ð' | 'Ñ' => 1,
+            'â' | 'ä' | 'å' | 'æ' | 'ç' | 'è' | 'é' => 2,
+            _ => continue,
+        };
+        if chars.len() > i + needed
+            && chars[i + 1..=i + needed]
+                .iter()
+                .all(|&c| is_cp1252_continuation(c))
+        {
             return true;
         }
     }
@@ -216,7 +222,11 @@ pub fn has_control_chars(s: &str) -> bool {
     }
     s.chars().any(|c| {
         (c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
-            || matches!(c, '\u{200b}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+            // Zero-width space, direction marks and embeddings, word joiner, soft hyphen and a
+            // stray byte-order mark: invisible, and they break matching and tokenizing. (The
+            // zero-width joiner U+200D is left alone: emoji sequences need it.)
+            || matches!(c, '\u{200b}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}'
+                | '\u{2060}' | '\u{2066}'..='\u{2069}' | '\u{00ad}' | '\u{feff}')
     })
 }
 
@@ -267,7 +277,39 @@ pub fn max_token_repeats(s: &str) -> usize {
     for tok in tokens {
         *counts.entry(tok.to_lowercase()).or_default() += 1;
     }
-    counts.values().copied().max().unwrap_or(0)
+    let words = counts.values().copied().max().unwrap_or(0);
+    words.max(max_cjk_repeats(s))
+}
+
+/// Chinese is written without spaces, so a stuffed title repeats a word inside one run of
+/// characters (`连衣裙女装连衣裙夏季连衣裙雪纺连衣裙`): the most times any 2–4 character
+/// sequence occurs without overlapping itself in the CJK runs of `s` (sequences of one repeated
+/// character, such as `哈哈`, do not count).
+fn max_cjk_repeats(s: &str) -> usize {
+    let chars: Vec<char> = s.chars().collect();
+    let is_cjk = |c: char| crate::dedup::tokens::is_cjk(c);
+    if !chars.iter().any(|&c| is_cjk(c)) {
+        return 0;
+    }
+    // (occurrences, end of the last counted one) per sequence.
+    let mut seen: std::collections::HashMap<&[char], (usize, usize)> =
+        std::collections::HashMap::new();
+    let mut best = 0;
+    for len in 2..=4 {
+        for start in 0..chars.len().saturating_sub(len - 1) {
+            let seq = &chars[start..start + len];
+            if !seq.iter().all(|&c| is_cjk(c)) || seq.iter().all(|&c| c == seq[0]) {
+                continue;
+            }
+            let e = seen.entry(seq).or_insert((0, 0));
+            if e.0 == 0 || start >= e.1 {
+                e.0 += 1;
+                e.1 = start + len;
+                best = best.max(e.0);
+            }
+        }
+    }
+    best
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -290,6 +332,12 @@ fn script(c: char) -> Option<Script> {
     })
 }
 
+/// Ω, μ or µ written as a unit: at a word's start or after a digit or an SI prefix.
+fn is_unit_symbol(c: char, prev: Option<char>) -> bool {
+    matches!(c, 'Ω' | 'μ' | 'µ')
+        && prev.is_none_or(|p| p.is_ascii_digit() || matches!(p, 'k' | 'M' | 'm' | 'G'))
+}
+
 /// A single word mixing Latin with Cyrillic or Greek letters (`iPhоne` with a Cyrillic `о`):
 /// look-alike letters that break search matching. Chinese next to Latin (`华为P40`) is normal
 /// in shop titles and is not flagged.
@@ -299,19 +347,25 @@ pub fn has_mixed_script_word(s: &str) -> bool {
     }
     s.split(|c: char| !c.is_alphanumeric()).any(|w| {
         let mut seen = (false, false);
+        let mut prev: Option<char> = None;
         for c in w.chars() {
             match script(c) {
                 Some(Script::Latin) => seen.0 = true,
+                // Ω and µ/μ after a number or an SI prefix are unit symbols (`10kΩ`, `100μF`),
+                // not look-alike letters.
+                Some(Script::Greek) if is_unit_symbol(c, prev) => {}
                 Some(Script::Cyrillic | Script::Greek) => seen.1 = true,
                 _ => {}
             }
+            prev = Some(c);
         }
         seen.0 && seen.1
     })
 }
 
 /// The form two spellings of one query share: NFKC (full-width → half-width), lower case,
-/// without whitespace or punctuation. `ＩＰＨＯＮＥ　１２`, `iPhone12` and `iphone 12` → `iphone12`.
+/// without whitespace or punctuation (a decimal point between digits stays). `ＩＰＨＯＮＥ　１２`,
+/// `iPhone12` and `iphone 12` → `iphone12`; `2.5 kg` → `2.5kg`.
 pub fn normalize_query(s: &str) -> String {
     // NFKC, lower-casing and dropping characters can each expose work for the others (a
     // dropped mark joins two letters NFKC composes), so repeat to a fixed point.
@@ -327,9 +381,20 @@ pub fn normalize_query(s: &str) -> String {
 }
 
 fn normalize_once(s: &str) -> String {
-    s.nfkc()
-        .flat_map(char::to_lowercase)
-        .filter(|c| !c.is_whitespace() && !c.is_ascii_punctuation() && !is_cjk_punct(*c))
+    let chars: Vec<char> = s.nfkc().flat_map(char::to_lowercase).collect();
+    let digit_at = |i: Option<usize>| {
+        i.and_then(|i| chars.get(i))
+            .is_some_and(char::is_ascii_digit)
+    };
+    chars
+        .iter()
+        .enumerate()
+        .filter(|&(i, &c)| {
+            // A decimal point is part of the number: `2.5kg` and `25kg` are different queries.
+            let decimal = c == '.' && digit_at(i.checked_sub(1)) && digit_at(Some(i + 1));
+            decimal || !c.is_whitespace() && !c.is_ascii_punctuation() && !is_cjk_punct(c)
+        })
+        .map(|(_, &c)| c)
         .collect()
 }
 
@@ -359,6 +424,10 @@ pub fn is_cancellation_marker(s: &str) -> bool {
         ["cancel", "return", "refund", "取消", "退货", "退款"]
             .iter()
             .any(|m| lower.contains(m))
+            // Un-favouriting, un-following and leaving the cart are not orders undone.
+            && !["取消收藏", "取消关注", "取消点赞", "取消加购"]
+                .iter()
+                .any(|m| lower.contains(m))
     })
 }
 
@@ -381,6 +450,36 @@ pub fn event_kind(s: &str) -> Option<&'static str> {
         "buy" | "purchase" | "order" | "transaction" | "checkout" | "购买" => Some("purchase"),
         _ => None,
     }
+}
+
+/// How much text a string holds, in Latin characters: a CJK character counts two, since one
+/// Chinese character carries about what two Latin letters do (`茶杯` "teacup" is as long as
+/// `Mug` is, `包` alone is not).
+pub fn width(s: &str) -> usize {
+    s.chars()
+        .map(|c| {
+            if crate::dedup::tokens::is_cjk(c) {
+                2
+            } else {
+                1
+            }
+        })
+        .sum()
+}
+
+/// Words in a title: whitespace-separated for Latin script; Chinese, written without spaces,
+/// counts a word per two CJK characters (the usual length of a Chinese word).
+fn words_in(title: &str) -> usize {
+    title
+        .split_whitespace()
+        .map(|w| {
+            let han = w
+                .chars()
+                .filter(|c| crate::dedup::tokens::is_cjk(*c))
+                .count();
+            if han == 0 { 1 } else { han.div_ceil(2) }
+        })
+        .sum()
 }
 
 /// Lines in an item or order table that are not products: postage, fees, adjustments.
@@ -409,10 +508,10 @@ pub fn is_non_product(item_id: Option<&str>, title: Option<&str>) -> bool {
         "邮费补拍",
     ];
     if let Some(t) = title {
-        // A fee line is named by the fee, in a few words ("DOTCOM POSTAGE", "Bank Charges");
-        // a product title that mentions "free shipping" is still a product.
-        if t.split_whitespace().nth(4).is_none()
-            && with_ascii_lower(t, |lower| WORDS.iter().any(|w| lower.contains(w)))
+        // A fee line is named by the fee, in a few words ("DOTCOM POSTAGE", "Bank Charges",
+        // "邮费补拍 差价链接"); a product title that mentions "free shipping" (包运费险) is still
+        // a product.
+        if words_in(t) <= 4 && with_ascii_lower(t, |lower| WORDS.iter().any(|w| lower.contains(w)))
         {
             return true;
         }
@@ -504,6 +603,53 @@ mod tests {
         ));
     }
 
+    #[test]
+    fn false_alarms_found_by_the_fixtures() {
+        // A correct é or â followed by one Latin-1 sign is text, not mojibake.
+        assert!(!has_mojibake("Nescafé® Gold"));
+        assert!(!has_mojibake("Vinho Rosé\u{a0}!"));
+        assert!(has_mojibake("Itâ€™s"));
+        assert!(has_mojibake("CafÃ©"));
+        // Unit symbols are not look-alike letters; a Greek α inside a Latin word is.
+        assert!(!has_mixed_script_word("Resistor kit 10kΩ"));
+        assert!(!has_mixed_script_word("Capacitor 100μF"));
+        assert!(has_mixed_script_word("Samsung Gαlaxy"));
+        // Un-favouriting is not a cancelled order.
+        assert!(!is_cancellation_marker("取消收藏"));
+        assert!(is_cancellation_marker("取消订单"));
+        // A long Chinese product title that mentions shipping insurance is a product.
+        assert!(!is_non_product(
+            None,
+            Some("保温杯不锈钢大容量男女士便携茶杯水杯赠运费险")
+        ));
+        assert!(is_non_product(None, Some("邮费补拍 差价链接")));
+        assert!(is_non_product(None, Some("运费")));
+    }
+
+    #[test]
+    fn invisible_characters_are_control_characters() {
+        for c in ['\u{feff}', '\u{2060}', '\u{ad}', '\u{200b}'] {
+            assert!(has_control_chars(&format!("iPhone{c}15")), "{c:?}");
+        }
+        assert!(!has_control_chars("👨\u{200d}👩\u{200d}👧 family mug"));
+    }
+
+    #[test]
+    fn decimal_points_stay_in_normalized_queries() {
+        assert_eq!(normalize_query("2.5kg 哑铃"), "2.5kg哑铃");
+        assert_ne!(normalize_query("2.5kg 哑铃"), normalize_query("25kg 哑铃"));
+        assert_eq!(normalize_query("Ｔ-shirt. Women"), "tshirtwomen");
+    }
+
+    #[test]
+    fn chinese_counts_double_and_stuffing_without_spaces_is_seen() {
+        assert_eq!(width("茶杯"), 4);
+        assert_eq!(width("Mug"), 3);
+        assert_eq!(max_token_repeats("连衣裙女装连衣裙夏季连衣裙雪纺连衣裙"), 4);
+        assert_eq!(max_token_repeats("哈哈哈哈哈哈哈哈 笑脸杯"), 1);
+        assert_eq!(max_token_repeats("夏季新款连衣裙"), 1);
+    }
+
     proptest::proptest! {
         // The allocation-free kernels agree with the plain lower-casing definitions.
         #[test]
@@ -518,7 +664,8 @@ mod tests {
                     *counts.entry(tok.to_lowercase()).or_default() += 1;
                 }
             }
-            proptest::prop_assert_eq!(max_token_repeats(&s), counts.values().copied().max().unwrap_or(0));
+            let words = counts.values().copied().max().unwrap_or(0);
+            proptest::prop_assert_eq!(max_token_repeats(&s), words.max(max_cjk_repeats(&s)));
         }
 
         #[test]

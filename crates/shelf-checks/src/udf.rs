@@ -39,6 +39,7 @@ enum Kind {
     Control,
     AllCaps,
     TokenRepeats,
+    TextWidth,
     MixedScript,
     NormQuery,
     LooksNumeric,
@@ -71,6 +72,7 @@ const ALL: &[(&str, Kind)] = &[
     ("shelf_test_value", Kind::TestValue),
     ("shelf_text", Kind::Text),
     ("shelf_time", Kind::Time),
+    ("shelf_text_width", Kind::TextWidth),
     ("shelf_token_repeats", Kind::TokenRepeats),
 ];
 
@@ -124,7 +126,7 @@ impl ScalarUDFImpl for ShelfUdf {
             Kind::Text | Kind::NormQuery | Kind::FunnelStep => DataType::Utf8,
             Kind::Price | Kind::Number | Kind::Label => DataType::Float64,
             Kind::Time => DataType::Timestamp(TimeUnit::Microsecond, None),
-            Kind::TokenRepeats => DataType::Int64,
+            Kind::TokenRepeats | Kind::TextWidth => DataType::Int64,
             Kind::Hash | Kind::KeyHash => DataType::UInt64,
             _ => DataType::Boolean,
         })
@@ -150,6 +152,14 @@ impl ScalarUDFImpl for ShelfUdf {
             Kind::Number => Arc::new(to_f64(first, shelf_io::values::parse_number)?),
             Kind::Label => Arc::new(to_f64(first, parse_label)?),
             Kind::Time => Arc::new(to_time(first)?),
+            Kind::TextWidth => {
+                let t = to_text(first)?;
+                Arc::new(
+                    t.iter()
+                        .map(|v| v.map(|s| text::width(s.trim()) as i64))
+                        .collect::<Int64Array>(),
+                )
+            }
             Kind::TokenRepeats => {
                 let t = to_text(first)?;
                 Arc::new(

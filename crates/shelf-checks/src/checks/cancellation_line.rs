@@ -88,9 +88,9 @@ Fix: net cancellations against their originals, or drop both (DropCancellations)
             e_cancel = cancellation_sql_on(t, "e.").unwrap_or_default(),
         );
         vec![
-            ProbeSpec::query(t, t.has(Role::OrderId).then_some(Role::OrderId), sql, "{n} cancellation or return lines", self.severity())
-                .variant("with_original", Severity::Info, "{n} cancellation or return lines match an earlier order of the same customer and item")
-                .variant("without_original", Severity::Warning, "{n} cancellation or return lines have no earlier order of the same customer and item in the data"),
+            ProbeSpec::query(t, t.has(Role::OrderId).then_some(Role::OrderId), sql, "{n} cancellation or return {line|lines}", self.severity())
+                .variant("with_original", Severity::Info, "{n} cancellation or return {line matches|lines match} an earlier order of the same customer and item")
+                .variant("without_original", Severity::Warning, "{n} cancellation or return {line has|lines have} no earlier order of the same customer and item in the data"),
         ]
     }
 }

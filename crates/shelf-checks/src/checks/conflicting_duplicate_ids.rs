@@ -58,7 +58,9 @@ Fix: decide which version is right and merge (MergeDuplicates)."
                 t,
                 Some(id),
                 sql,
-                format!("{{n}} rows reuse an earlier row's {id} with different content"),
+                format!(
+                    "{{n}} {{row reuses|rows reuse}} an earlier row's {id} with different content"
+                ),
                 self.severity(),
             ));
         }

@@ -56,7 +56,7 @@ Fix: adjudicate or aggregate (ResolveLabels: majority or mean, with agreement re
             t,
             Some(Role::Label),
             sql,
-            "{n} judgments belong to (query, item) pairs whose labels contradict each other",
+            "{n} {judgment belongs|judgments belong} to (query, item) pairs whose labels contradict each other",
             self.severity(),
         )]
     }

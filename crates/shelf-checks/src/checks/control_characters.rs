@@ -39,7 +39,7 @@ Fix: remove them (NormalizeText)."
             |_, r| Some(format!("shelf_control_chars({r})")),
             |t, r| {
                 format!(
-                    "{{n}} values in {} ({r}) contain control or invisible characters",
+                    "{{n}} {{value|values}} in {} ({r}) {{contains|contain}} control or invisible characters",
                     t.column(r).unwrap_or_default()
                 )
             },

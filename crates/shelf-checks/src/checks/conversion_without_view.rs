@@ -81,21 +81,21 @@ window is the cause, drop conversions from its first hours."
                 t,
                 Some(Role::Event),
                 sql,
-                "{n} carts or purchases without a prior view",
+                "{n} {cart or purchase|carts or purchases} without a prior view",
                 self.severity(),
             )
             .variant(
                 "never_viewed",
                 Severity::Warning,
                 &format!(
-                    "{{n}} carts or purchases are of an item the same {who} never viewed in the log"
+                    "{{n}} {{cart or purchase is|carts or purchases are}} of an item the same {who} never viewed in the log"
                 ),
             )
             .variant(
                 "viewed_later",
                 Severity::Warning,
                 &format!(
-                    "{{n}} carts or purchases come before the same {who}'s first view of the item"
+                    "{{n}} {{cart or purchase comes|carts or purchases come}} before the same {who}'s first view of the item"
                 ),
             ),
         ]

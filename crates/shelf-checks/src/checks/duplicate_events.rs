@@ -77,7 +77,7 @@ Fix: keep the first of each group (DropDuplicateEvents)."
             None,
             sql,
             format!(
-                "{{n}} events repeat an earlier event's {} with other details differing",
+                "{{n}} {{event repeats|events repeat}} an earlier event's {} with other details differing",
                 key.join(", ")
             ),
             self.severity(),

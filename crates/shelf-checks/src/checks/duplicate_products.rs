@@ -53,7 +53,7 @@ Fix: merge each cluster into its canonical record (MergeDuplicateProducts)."
     fn plan(&self, ctx: &Ctx<'_>) -> Vec<ProbeSpec> {
         ProductMatcher::probe(
             ctx,
-            "{n} catalog items are another listing of a product already in the catalog",
+            "{n} catalog {item is|items are} another listing of a product already in the catalog",
             self.severity(),
         )
     }
@@ -297,7 +297,7 @@ fn duplicates_outcome(
         examples,
         evidence,
         message: Some(format!(
-            "{{n}} catalog items are another listing of a product already in the catalog: {} duplicate pairs in {} clusters; each cluster's proposed canonical record is in the evidence",
+            "{{n}} catalog {{item is|items are}} another listing of a product already in the catalog: {} duplicate pairs in {} clusters; each cluster's proposed canonical record is in the evidence",
             m.duplicates.len(),
             m.clusters.len()
         )),

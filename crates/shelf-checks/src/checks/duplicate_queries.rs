@@ -41,9 +41,9 @@ Fix: normalise query text before counting and joining (NormalizeQueries)."
                    WHERE row_id <> first_row_id"
             .to_string();
         vec![
-            ProbeSpec::query(t, Some(Role::Query), sql, "{n} queries duplicate an earlier query after normalization", self.severity())
-                .variant("variant", Severity::Warning, "{n} queries are spelling variants (case, width, spacing, punctuation) of an earlier query")
-                .variant("repeat", Severity::Info, "{n} queries repeat an earlier query exactly"),
+            ProbeSpec::query(t, Some(Role::Query), sql, "{n} {query duplicates|queries duplicate} an earlier query after normalization", self.severity())
+                .variant("variant", Severity::Warning, "{n} {query is a spelling variant|queries are spelling variants} (case, width, spacing, punctuation) of an earlier query")
+                .variant("repeat", Severity::Info, "{n} {query repeats|queries repeat} an earlier query exactly"),
         ]
     }
 }

@@ -42,7 +42,7 @@ repeated."
                     e_cols = t.columns.iter().map(|c| format!("e.\"{}\"", c.replace('"', "\"\""))).collect::<Vec<_>>().join(", "),
                     raw = format!("\"{}\"", t.raw()),
                 );
-                ProbeSpec::query(t, None, sql, "{n} of {total} rows ({pct}%) are exact copies of an earlier row", self.severity())
+                ProbeSpec::query(t, None, sql, "{n} of {total} rows ({pct}%) {is an exact copy|are exact copies} of an earlier row", self.severity())
             })
             .collect()
     }

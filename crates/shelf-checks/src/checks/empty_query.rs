@@ -40,7 +40,7 @@ Fix: drop them (DropRows), and fix the logging."
                 Some(Role::Query),
                 "shelf_is_blank(query)".into(),
                 show,
-                "{n} queries are empty",
+                "{n} {query is|queries are} empty",
                 self.severity(),
             ));
         }

@@ -35,7 +35,7 @@ Fix: correct the unit or format; otherwise drop the rows (DropRows)."
             |_, r| Some(format!("{r} > to_timestamp_micros({limit})")),
             |t, r| {
                 format!(
-                    "{{n}} times in {} ({r}) are in the future",
+                    "{{n}} {{time|times}} in {} ({r}) {{is|are}} in the future",
                     t.column(r).unwrap_or_default()
                 )
             },

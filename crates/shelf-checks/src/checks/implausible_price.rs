@@ -34,7 +34,7 @@ Fix: correct the unit (NormalizeValues). Configure with `[checks.NU003] max_pric
             |_, r| Some(format!("{r} > {max}")),
             |t, r| {
                 format!(
-                    "{{n}} rows have a price above {max} (column {})",
+                    "{{n}} {{row has|rows have}} a price above {max} (column {})",
                     t.column(r).unwrap_or_default()
                 )
             },

@@ -36,7 +36,7 @@ Fix: verify and drop or cap (DropRows). Configure with `[checks.NU005] max_quant
             |_, r| Some(format!("abs({r}) > {max}")),
             |t, r| {
                 format!(
-                    "{{n}} rows have a quantity above {max} in absolute value (column {})",
+                    "{{n}} {{row has|rows have}} a quantity above {max} in absolute value (column {})",
                     t.column(r).unwrap_or_default()
                 )
             },

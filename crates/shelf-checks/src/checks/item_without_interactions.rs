@@ -41,7 +41,7 @@ Fix: content-based features, or synthetic interactions for cold items
             c,
             Some(Role::ItemId),
             sql,
-            "{n} of {total} catalog items ({pct}%) appear in no event",
+            "{n} of {total} catalog items ({pct}%) {appears|appear} in no event",
             self.severity(),
         )]
     }

@@ -35,7 +35,7 @@ Fix: rewrite the title (GenerateTitles)."
             |_, r| Some(format!("shelf_token_repeats({r}) >= {k}")),
             |t, _| {
                 format!(
-                    "{{n}} titles in {} repeat one word {k} or more times",
+                    "{{n}} {{title|titles}} in {} {{repeats|repeat}} one word {k} or more times",
                     t.column(Role::Title).unwrap_or_default()
                 )
             },

@@ -51,7 +51,7 @@ Fix: correct or drop (DropRows)."
                 .into_iter()
                 .filter(|c| c != "item_id" || t.has(Role::ItemId))
                 .collect(),
-            format!("{{n}} labels are outside the declared scale {scale}"),
+            format!("{{n}} {{label is|labels are}} outside the declared scale {scale}"),
             self.severity(),
         )]
     }

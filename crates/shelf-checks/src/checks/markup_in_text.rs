@@ -35,7 +35,7 @@ Fix: strip tags and decode entities (StripMarkup)."
             |_, r| Some(format!("shelf_markup({r})")),
             |t, r| {
                 format!(
-                    "{{n}} values in {} ({r}) contain HTML tags or entities",
+                    "{{n}} {{value|values}} in {} ({r}) {{contains|contain}} HTML tags or entities",
                     t.column(r).unwrap_or_default()
                 )
             },

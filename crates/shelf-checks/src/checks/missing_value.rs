@@ -45,7 +45,7 @@ Fix: fill the value from another source (FillMissing), or drop the rows from tra
                     format!("shelf_is_blank({})", t.raw_text(role)),
                     show(t, role),
                     format!(
-                        "{{n}} of {{total}} rows ({{pct}}%) have no {} (column {})",
+                        "{{n}} of {{total}} rows ({{pct}}%) {{has|have}} no {} (column {})",
                         role,
                         t.column(role).unwrap_or_default()
                     ),

@@ -35,7 +35,7 @@ Fix: map look-alikes to their Latin letters (NormalizeText)."
             |_, r| Some(format!("shelf_mixed_scripts({r})")),
             |t, r| {
                 format!(
-                    "{{n}} values in {} ({r}) mix Latin with Cyrillic or Greek look-alike letters in one word",
+                    "{{n}} {{value|values}} in {} ({r}) {{mixes|mix}} Latin with Cyrillic or Greek look-alike letters in one word",
                     t.column(r).unwrap_or_default()
                 )
             },

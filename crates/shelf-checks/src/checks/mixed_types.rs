@@ -68,7 +68,7 @@ Fix: normalise or null the stray values (NormalizeValues)."
                     None,
                     sql,
                     format!(
-                        "{{n}} values in column {c} are text in a column that is otherwise numeric"
+                        "{{n}} {{value|values}} in column {c} {{is|are}} text in a column that is otherwise numeric"
                     ),
                     self.severity(),
                 );

@@ -42,7 +42,7 @@ right one); if the whole file is affected, read it with --encoding."
             |_, r| Some(format!("shelf_mojibake({r})")),
             |t, r| {
                 format!(
-                    "{{n}} values in {} ({r}) are garbled by a wrong text encoding",
+                    "{{n}} {{value|values}} in {} ({r}) {{is|are}} garbled by a wrong text encoding",
                     t.column(r).unwrap_or_default()
                 )
             },

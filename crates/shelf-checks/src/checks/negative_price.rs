@@ -33,7 +33,7 @@ Fix: move adjustments out of the item data (DropRows)."
             |_, r| Some(format!("{r} < 0")),
             |t, r| {
                 format!(
-                    "{{n}} rows have a negative price (column {})",
+                    "{{n}} {{row has|rows have}} a negative price (column {})",
                     t.column(r).unwrap_or_default()
                 )
             },

@@ -61,7 +61,7 @@ Fix: move them out of the demand data (DropRows)."
             },
             |t, r| {
                 format!(
-                    "{{n}} rows have a quantity of 0 or less without a cancellation or return marker (column {})",
+                    "{{n}} {{row has|rows have}} a quantity of 0 or less without a cancellation or return marker (column {})",
                     t.column(r).unwrap_or_default()
                 )
             },

@@ -44,7 +44,7 @@ Fix: move them out of the item data (DropRows)."
                 Some(Role::ItemId),
                 format!("shelf_non_product(item_id, {title})"),
                 show,
-                "{n} rows are fees, postage or adjustments rather than products",
+                "{n} {row is a fee, postage or adjustment line|rows are fees, postage or adjustments} rather than products",
                 self.severity(),
             ));
         }

@@ -34,7 +34,7 @@ Fix: treat them as missing (FillMissing), then fill or drop."
                     Some(role),
                     null_like(t, &col),
                     show(t, role),
-                    format!("{{n}} of {{total}} rows ({{pct}}%) hold the placeholder \"{{key}}\" instead of a {} (column {})", role, t.column(role).unwrap_or_default()),
+                    format!("{{n}} of {{total}} rows ({{pct}}%) {{holds|hold}} the placeholder \"{{key}}\" instead of a {} (column {})", role, t.column(role).unwrap_or_default()),
                     self.severity(),
                 )
                 // One finding per placeholder spelling, so "nan" and "?" are counted apart.

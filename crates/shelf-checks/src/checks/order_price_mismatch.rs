@@ -46,7 +46,7 @@ Fix: investigate the source of truth; update the catalog or the order data."
             Some(Role::Price),
             sql,
             format!(
-                "{{n}} event prices differ from the catalog price by more than {:.0}%",
+                "{{n}} event {{price differs|prices differ}} from the catalog price by more than {:.0}%",
                 max * 100.0
             ),
             self.severity(),

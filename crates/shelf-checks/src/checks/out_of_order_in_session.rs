@@ -42,7 +42,7 @@ Fix: sort events by time within sessions, after fixing clocks (SortEvents)."
             t,
             Some(Role::Timestamp),
             sql,
-            "{n} events are earlier than the event before them in the same session",
+            "{n} {event is|events are} earlier than the event before them in the same session",
             self.severity(),
         )]
     }

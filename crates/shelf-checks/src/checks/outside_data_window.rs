@@ -47,7 +47,7 @@ Fix: correct or drop (DropRows)."
                     Some(role),
                     sql,
                     format!(
-                        "{{n}} times in {} ({r}) lie far outside the data's own time window",
+                        "{{n}} {{time|times}} in {} ({r}) {{lies|lie}} far outside the data's own time window",
                         t.column(role).unwrap_or_default()
                     ),
                     self.severity(),

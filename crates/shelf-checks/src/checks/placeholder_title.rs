@@ -34,7 +34,7 @@ Fix: write the title from the product's attributes (GenerateTitles)."
             |_, r| Some(format!("shelf_placeholder_title({r})")),
             |t, _| {
                 format!(
-                    "{{n}} titles in {} are template text such as \"Product Title\"",
+                    "{{n}} {{title|titles}} in {} {{is|are}} template text such as \"Product Title\"",
                     t.column(Role::Title).unwrap_or_default()
                 )
             },

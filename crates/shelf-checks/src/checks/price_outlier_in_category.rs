@@ -53,7 +53,7 @@ Fix: correct the unit (NormalizeValues)."
                 v = t.view()
             );
             out.push(
-                ProbeSpec::query(t, Some(Role::Price), sql, "{n} prices are far from their category's typical price (robust z on log price)", self.severity())
+                ProbeSpec::query(t, Some(Role::Price), sql, "{n} {price is|prices are} far from their category's typical price (robust z on log price)", self.severity())
                     .evidence("min_ratio", min_ratio.into())
                     .evidence("max_z", max_z.into()),
             );

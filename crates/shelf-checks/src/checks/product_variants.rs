@@ -37,7 +37,7 @@ Fix: link each group as one product family (a parent id or variant attributes); 
     fn plan(&self, ctx: &Ctx<'_>) -> Vec<ProbeSpec> {
         ProductMatcher::probe(
             ctx,
-            "{n} catalog items are variants of one product line",
+            "{n} catalog {item is a variant|items are variants} of one product line",
             self.severity(),
         )
     }

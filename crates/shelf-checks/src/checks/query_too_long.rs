@@ -34,7 +34,7 @@ Fix: drop or rewrite (RewriteQueries)."
             |_, r| Some(format!("character_length({r}) > {max}")),
             |t, r| {
                 format!(
-                    "{{n}} queries in {} are longer than {max} characters",
+                    "{{n}} {{query|queries}} in {} {{is|are}} longer than {max} characters",
                     t.column(r).unwrap_or_default()
                 )
             },

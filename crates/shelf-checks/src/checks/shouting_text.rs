@@ -35,7 +35,7 @@ Fix: convert to title case for display (NormalizeCase)."
             |_, r| Some(format!("shelf_all_caps({r})")),
             |t, r| {
                 format!(
-                    "{{n}} values in {} ({r}) are written in ALL CAPS",
+                    "{{n}} {{value|values}} in {} ({r}) {{is|are}} written in ALL CAPS",
                     t.column(r).unwrap_or_default()
                 )
             },

@@ -47,7 +47,7 @@ Fix: judge more (harder) items for it, or synthesize negatives (SynthesizeJudgme
             Some(Role::Label),
             sql,
             format!(
-                "{{n}} judgments belong to queries (with {min}+ judgments) whose labels are all the same"
+                "{{n}} {{judgment belongs|judgments belong}} to queries (with {min}+ judgments) whose labels are all the same"
             ),
             self.severity(),
         )]

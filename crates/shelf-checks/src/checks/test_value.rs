@@ -41,7 +41,7 @@ Fix: drop the rows (DropRows) after checking they are not real products."
                     format!("shelf_test_value({})", role.as_str()),
                     show(t, role),
                     format!(
-                        "{{n}} rows have a test value (\"test\", \"测试\", \"dummy\"…) as their {}",
+                        "{{n}} {{row has|rows have}} a test value (\"test\", \"测试\", \"dummy\"…) as {{its|their}} {}",
                         role
                     ),
                     self.severity(),

@@ -46,7 +46,7 @@ Fix: move the extra text to the description or attributes (TruncateText)."
             |_, r| Some(format!("character_length({r}) > {}", limit(r))),
             |t, r| {
                 format!(
-                    "{{n}} values in {} ({r}) are longer than {} characters",
+                    "{{n}} {{value|values}} in {} ({r}) {{is|are}} longer than {} characters",
                     t.column(r).unwrap_or_default(),
                     limit(r)
                 )

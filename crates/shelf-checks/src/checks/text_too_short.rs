@@ -16,7 +16,8 @@ impl Check for TextTooShort {
 text-too-short (TX004)
 
 What: finds product titles shorter than `min_chars` characters (default 3), ignoring blanks
-and placeholders (reported by their own checks).
+and placeholders (reported by their own checks). A Chinese, Japanese or Korean character counts
+as two: `茶杯` (teacup) is a title, `包` (bag) alone is too short.
 
 Why: a two-character title gives search and embeddings nothing to work with.
 
@@ -34,14 +35,14 @@ Fix: rewrite the title from the product's attributes (GenerateTitles). Configure
             self.severity(),
             |t, r| {
                 Some(format!(
-                    "character_length(trim({r})) BETWEEN 1 AND {} AND NOT {} AND NOT shelf_test_value({r}) AND NOT shelf_placeholder_title({r})",
+                    "shelf_text_width({r}) BETWEEN 1 AND {} AND NOT {} AND NOT shelf_test_value({r}) AND NOT shelf_placeholder_title({r})",
                     min - 1,
                     null_like(t, r.as_str())
                 ))
             },
             |t, r| {
                 format!(
-                    "{{n}} titles in {} are shorter than {min} characters",
+                    "{{n}} {{title|titles}} in {} {{is|are}} shorter than {min} characters",
                     t.column(r).unwrap_or_default()
                 )
             },

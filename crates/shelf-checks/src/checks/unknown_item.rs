@@ -48,7 +48,7 @@ Fix: fix the id mapping, or drop the orphan rows (DropRows)."
                 t,
                 Some(Role::ItemId),
                 sql,
-                "{n} of {total} rows ({pct}%) name an item that is not in the catalog",
+                "{n} of {total} rows ({pct}%) {names|name} an item that is not in the catalog",
                 self.severity(),
             ));
         }

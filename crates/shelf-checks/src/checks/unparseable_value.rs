@@ -42,7 +42,7 @@ shelf.toml if it is not what shelf assumed."
                     ),
                     show(t, role),
                     format!(
-                        "{{n}} values in column {} cannot be read as a {}",
+                        "{{n}} {{value|values}} in column {} cannot be read as a {}",
                         t.column(role).unwrap_or_default(),
                         type_name(role)
                     ),

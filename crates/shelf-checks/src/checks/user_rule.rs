@@ -43,10 +43,12 @@ impl Check for UserRule {
             return vec![];
         };
         let show: Vec<String> = t.roles.keys().take(4).map(|r| t.raw_text(*r)).collect();
-        let message = self
-            .message
-            .clone()
-            .unwrap_or_else(|| format!("{{n}} of {{total}} rows break the rule `{}`", self.expect));
+        let message = self.message.clone().unwrap_or_else(|| {
+            format!(
+                "{{n}} of {{total}} rows {{breaks|break}} the rule `{}`",
+                self.expect
+            )
+        });
         vec![ProbeSpec::rows(
             t,
             None,

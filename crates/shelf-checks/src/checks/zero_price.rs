@@ -33,7 +33,7 @@ Fix: treat as missing and fill from the catalog (FillMissing), or drop from trai
             |_, r| Some(format!("{r} = 0")),
             |t, r| {
                 format!(
-                    "{{n}} rows have a price of 0 (column {})",
+                    "{{n}} {{row has|rows have}} a price of 0 (column {})",
                     t.column(r).unwrap_or_default()
                 )
             },

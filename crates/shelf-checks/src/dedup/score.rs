@@ -34,6 +34,8 @@ pub struct Prepared {
     pub specs: Vec<String>,
     pub colours: Vec<String>,
     pub editions: Vec<String>,
+    /// The word that makes the title an accessory for another product, if one does.
+    pub accessory: Option<&'static str>,
     /// Brand reduced to letters and digits.
     pub brand: Option<String>,
     pub price: Option<f64>,
@@ -80,7 +82,9 @@ impl Prepared {
                     .collect()
             })
             .unwrap_or_default();
+        let accessory = tokens::accessory_marker(&title, &codes);
         Self {
+            accessory,
             shingles,
             base_shingles,
             codes,
@@ -214,20 +218,23 @@ pub fn score(a: &Prepared, b: &Prepared, idf: &Idf) -> Verdict {
         }
         Codes::Unknown => {}
     }
+    if let Some(marker) = accessory_for(a, b, &codes) {
+        // A belt "for PS-LX350H" names the turntable's code without being the turntable.
+        z -= 6.0;
+        reasons.push(format!(
+            "one title is an accessory for the other (\"{marker}\") and costs less than half"
+        ));
+    }
 
     let mut variant_differences = Vec::new();
-    for (unit, x, y) in spec_conflicts(&a.specs, &b.specs) {
-        variant_differences.push(format!("{} {x} ≠ {y}", dimension(&unit)));
+    for (dim, x, y) in spec_conflicts(&a.specs, &b.specs) {
+        variant_differences.push(format!("{dim} {x} ≠ {y}"));
     }
     if !a.colours.is_empty()
         && !b.colours.is_empty()
         && a.colours.iter().all(|c| !b.colours.contains(c))
     {
-        variant_differences.push(format!(
-            "colour {} ≠ {}",
-            a.colours.join("/"),
-            b.colours.join("/")
-        ));
+        variant_differences.push(differ("colour", a.colours.join("/"), b.colours.join("/")));
     }
     let only = |x: &Prepared, y: &Prepared| {
         x.editions
@@ -240,7 +247,7 @@ pub fn score(a: &Prepared, b: &Prepared, idf: &Idf) -> Verdict {
     // Only when both name an edition and they differ: a title that names none is too often
     // the same product written briefly.
     if !ea.is_empty() && !eb.is_empty() {
-        variant_differences.push(format!("edition {} ≠ {}", ea.join("/"), eb.join("/")));
+        variant_differences.push(differ("edition", ea.join("/"), eb.join("/")));
     }
     if !variant_differences.is_empty() {
         // Decisive: colour variants often share the base model code (DSC-W150 / DSC-W150R).
@@ -250,11 +257,7 @@ pub fn score(a: &Prepared, b: &Prepared, idf: &Idf) -> Verdict {
     if let Codes::Conflict(..) = codes
         && family_conflict(a, b)
     {
-        variant_differences.push(format!(
-            "model {} ≠ {}",
-            a.codes.join("/"),
-            b.codes.join("/")
-        ));
+        variant_differences.push(differ("model", a.codes.join("/"), b.codes.join("/")));
     }
     // A variant shares everything but the differing values: compare the titles without the
     // tokens that carry digits (codes, sizes, capacities).
@@ -269,6 +272,33 @@ pub fn score(a: &Prepared, b: &Prepared, idf: &Idf) -> Verdict {
         },
         variant_differences,
         reasons,
+    }
+}
+
+/// `"colour black ≠ white"`, the two values in sorted order so that a pair reads the same
+/// whichever item comes first (a variant group lists each difference once).
+fn differ(dimension: &str, x: String, y: String) -> String {
+    let (lo, hi) = if x <= y { (x, y) } else { (y, x) };
+    format!("{dimension} {lo} ≠ {hi}")
+}
+
+/// The accessory marker when one title reads as an accessory for the other's model: they
+/// share a code, exactly one has a marker, and that one costs less than half the other
+/// (without prices, only a marker word such as "replacement" counts, not a bare "for", which
+/// titles of the product itself use: "TuneBase FM for iPod").
+fn accessory_for(a: &Prepared, b: &Prepared, codes: &Codes) -> Option<&'static str> {
+    if matches!(codes, Codes::Conflict(..) | Codes::Unknown) {
+        return None;
+    }
+    let (acc, other) = match (a.accessory, b.accessory) {
+        (Some(_), None) => (a, b),
+        (None, Some(_)) => (b, a),
+        _ => return None,
+    };
+    let marker = acc.accessory?;
+    match (acc.price, other.price) {
+        (Some(pa), Some(po)) => (pa * 2.0 < po).then_some(marker),
+        _ => (marker != "for").then_some(marker),
     }
 }
 
@@ -356,39 +386,91 @@ fn brand_agreement(a: &Prepared, b: &Prepared) -> Option<bool> {
     }
 }
 
-/// Units whose values both titles give, differently: `("gb", "128gb", "256gb")`.
-fn spec_conflicts(a: &[String], b: &[String]) -> Vec<(String, String, String)> {
-    let unit = |s: &str| {
-        s.trim_start_matches(|c: char| c.is_ascii_digit() || c == '.')
-            .to_string()
+/// Dimensions in which both titles give a value and no value agrees: `("capacity", "512gb",
+/// "1tb")`. Values are compared in one base unit per dimension (1tb = 1000gb, 1.5l = 1500ml,
+/// 46in = 1168mm), with 2.5 % slack so 1tb and 1024gb agree; the two values are written in
+/// ascending order so a pair reads the same whichever side comes first.
+fn spec_conflicts(a: &[String], b: &[String]) -> Vec<(&'static str, String, String)> {
+    let measured = |specs: &[String]| -> Vec<(&'static str, f64, String)> {
+        specs
+            .iter()
+            .filter_map(|s| measure(s).map(|(dim, v)| (dim, v, s.clone())))
+            .collect()
     };
-    let mut out = Vec::new();
-    for x in a {
-        let u = unit(x);
-        let others: Vec<&String> = b.iter().filter(|y| unit(y) == u).collect();
-        if !others.is_empty()
-            && !others.contains(&x)
-            && !a.iter().any(|x2| b.contains(x2) && unit(x2) == u)
+    let (ma, mb) = (measured(a), measured(b));
+    let same = |x: f64, y: f64| (x - y).abs() <= 0.025 * x.abs().max(y.abs());
+    let mut out: Vec<(&'static str, String, String)> = Vec::new();
+    for (dim, x, xs) in &ma {
+        if out.iter().any(|o| o.0 == *dim) {
+            continue;
+        }
+        let others: Vec<&(&str, f64, String)> = mb.iter().filter(|o| o.0 == *dim).collect();
+        let agree = ma
+            .iter()
+            .filter(|m| m.0 == *dim)
+            .any(|m| others.iter().any(|o| same(m.1, o.1)));
+        if let Some((_, y, ys)) = others.first().copied()
+            && !agree
         {
-            out.push((u, x.clone(), others[0].clone()));
+            let (lo, hi) = if x <= y { (xs, ys) } else { (ys, xs) };
+            out.push((dim, lo.clone(), hi.clone()));
         }
     }
-    out.dedup_by(|p, q| p.0 == q.0);
     out
 }
 
-fn dimension(unit: &str) -> &'static str {
-    match unit {
-        "gb" | "tb" | "mb" | "kb" | "mah" | "ah" => "capacity",
-        "in" | "\"" | "'" | "cm" | "mm" | "m" | "ft" | "寸" | "英寸" | "厘米" | "米" => {
-            "size"
-        }
-        "ml" | "l" | "毫升" | "升" | "oz" => "volume",
-        "kg" | "g" | "mg" | "lb" | "lbs" | "克" | "千克" => "weight",
-        "w" | "kw" | "v" => "power",
-        "ghz" | "mhz" => "speed",
-        _ => "pack",
-    }
+/// A specification's dimension and its value in that dimension's base unit (`"1.5l"` →
+/// `("volume", 1500.0)`); `None` for a unit shelf cannot place.
+fn measure(spec: &str) -> Option<(&'static str, f64)> {
+    let digits = spec
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(spec.len());
+    let value: f64 = spec[..digits].parse().ok()?;
+    let (dim, factor) = match &spec[digits..] {
+        "kb" => ("capacity", 1e-6),
+        "mb" => ("capacity", 1e-3),
+        "gb" => ("capacity", 1.0),
+        "tb" => ("capacity", 1e3),
+        "mah" => ("battery", 1.0),
+        "ah" => ("battery", 1e3),
+        "mm" => ("size", 1.0),
+        "cm" | "厘米" => ("size", 10.0),
+        "m" | "米" => ("size", 1e3),
+        "km" => ("size", 1e6),
+        "in" | "inch" | "\"" | "寸" | "英寸" => ("size", 25.4),
+        "ft" | "'" => ("size", 304.8),
+        "yd" => ("size", 914.4),
+        "ml" | "毫升" | "cc" => ("volume", 1.0),
+        "l" | "升" => ("volume", 1e3),
+        "oz" => ("volume", 29.57),
+        "mg" => ("weight", 1e-3),
+        "g" | "克" => ("weight", 1.0),
+        "kg" | "千克" => ("weight", 1e3),
+        "lb" | "lbs" => ("weight", 453.6),
+        "w" => ("power", 1.0),
+        "kw" => ("power", 1e3),
+        "v" => ("voltage", 1.0),
+        "hz" => ("frequency", 1e-6),
+        "khz" => ("frequency", 1e-3),
+        "mhz" => ("frequency", 1.0),
+        "ghz" => ("frequency", 1e3),
+        "mbps" => ("bandwidth", 1.0),
+        "gbps" => ("bandwidth", 1e3),
+        "pc" | "pcs" | "pack" | "pk" | "piece" | "pieces" | "ct" | "count" | "片" | "个" | "件"
+        | "只" | "支" | "瓶" | "包" => ("pack", 1.0),
+        "p" | "k" => ("video resolution", 1.0),
+        "dpi" => ("dpi", 1.0),
+        "rpm" => ("rpm", 1.0),
+        "mp" => ("megapixels", 1.0),
+        "sheets" => ("sheets", 1.0),
+        "port" | "ports" => ("ports", 1.0),
+        "fps" => ("frame rate", 1.0),
+        "ms" => ("response time", 1.0),
+        "db" => ("loudness", 1.0),
+        "bit" => ("bits", 1.0),
+        _ => return None,
+    };
+    Some((dim, value * factor))
 }
 
 #[cfg(test)]
@@ -467,6 +549,48 @@ mod tests {
         assert!(
             v.variant_differences
                 .contains(&"model ln46a650 ≠ ln52a650".to_string())
+        );
+    }
+
+    #[test]
+    fn an_accessory_naming_the_model_is_not_the_product() {
+        let a = prep(
+            "Sony PS-LX350H Belt-Drive Turntable",
+            Some("Sony"),
+            Some(109.0),
+        );
+        let b = prep(
+            "Replacement drive belt for Sony PS-LX350H turntable",
+            None,
+            Some(9.99),
+        );
+        let c = prep("Bose Acoustimass 5 Speaker System - AM53BK", None, None);
+        let v = score(&a, &b, &idf(&[&a, &b, &c]));
+        assert!(v.score < 0.5, "{v:?}");
+        assert!(v.reasons.iter().any(|r| r.contains("accessory")), "{v:?}");
+        // A title of the product itself may say "for": same price, still a duplicate.
+        let d = prep("Belkin TuneBase FM for iPod F8Z171", None, Some(79.0));
+        let e = prep("Belkin TuneBase FM - F8Z171", None, Some(79.0));
+        assert!(score(&d, &e, &idf(&[&d, &e, &c])).score > 0.5);
+    }
+
+    #[test]
+    fn sizes_in_different_units_are_compared() {
+        let specs = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            spec_conflicts(&specs(&["1tb"]), &specs(&["512gb"])),
+            vec![("capacity", "512gb".to_string(), "1tb".to_string())]
+        );
+        assert_eq!(
+            spec_conflicts(&specs(&["500ml"]), &specs(&["1.5l"])),
+            vec![("volume", "500ml".to_string(), "1.5l".to_string())]
+        );
+        assert!(spec_conflicts(&specs(&["1tb"]), &specs(&["1024gb"])).is_empty());
+        assert!(spec_conflicts(&specs(&["15.6in", "2kg"]), &specs(&["39.6cm"])).is_empty());
+        assert!(spec_conflicts(&specs(&["3pcs"]), &specs(&["500ml"])).is_empty());
+        assert_eq!(
+            spec_conflicts(&specs(&["200克"]), &specs(&["100g"]))[0].0,
+            "weight"
         );
     }
 }

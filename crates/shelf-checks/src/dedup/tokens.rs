@@ -202,6 +202,43 @@ fn mentions(folded: &str, word: &str) -> bool {
     }
 }
 
+/// Words that make a title an accessory or spare part *for* another product (`replacement belt
+/// for PS-LX350H`, `适用于 iPhone 15 的手机壳`), which then names that product's model code.
+const ACCESSORY_MARKERS: &[&str] = &[
+    "replacement",
+    "compatible",
+    "fits",
+    "spare",
+    "适用",
+    "适配",
+    "配件",
+    "兼容",
+    "替换",
+    "专用",
+];
+
+/// How a title reads as an accessory for another product: `Some("replacement")` for a marker
+/// word, `Some("for")` when "for" is followed within three words by one of its model codes
+/// (`belt for sony ps-lx350h`); `None` when it reads as the product itself.
+pub fn accessory_marker(folded: &str, codes: &[String]) -> Option<&'static str> {
+    if let Some(m) = ACCESSORY_MARKERS.iter().find(|m| mentions(folded, m)) {
+        return Some(m);
+    }
+    let words: Vec<&str> = folded.split_whitespace().collect();
+    let joined = |w: &str| -> String { w.chars().filter(|c| c.is_ascii_alphanumeric()).collect() };
+    words
+        .iter()
+        .enumerate()
+        .any(|(i, w)| {
+            *w == "for"
+                && words[i + 1..]
+                    .iter()
+                    .take(3)
+                    .any(|n| codes.contains(&joined(n)))
+        })
+        .then_some("for")
+}
+
 /// Edition words in folded text.
 pub fn editions(folded: &str) -> Vec<String> {
     EDITIONS
