@@ -288,7 +288,8 @@ pub fn max_token_repeats(s: &str) -> usize {
 fn max_cjk_repeats(s: &str) -> usize {
     let chars: Vec<char> = s.chars().collect();
     let is_cjk = |c: char| crate::dedup::tokens::is_cjk(c);
-    if !chars.iter().any(|&c| is_cjk(c)) {
+    // Four repeats of a two-character word need eight CJK characters; most titles stop here.
+    if chars.iter().filter(|&&c| is_cjk(c)).nth(7).is_none() {
         return 0;
     }
     // (occurrences, end of the last counted one) per sequence.

@@ -23,8 +23,20 @@ fn refuse_config(
     config_name: &str,
     hints: &[&str],
 ) {
+    refuse_with_config(CLEAN_CATALOG, write_config, Some(config_name), hints);
+}
+
+/// Audits `catalog` with the config `write_config` puts in place, expects a refusal that names
+/// `names` (when given) and every hint, and returns the run.
+#[track_caller]
+fn refuse_with_config(
+    catalog: &str,
+    write_config: impl FnOnce(&Work) -> std::path::PathBuf,
+    names: Option<&str>,
+    hints: &[&str],
+) -> crate::support::Run {
     let w = Work::new();
-    let input = w.write("catalog.csv", CLEAN_CATALOG);
+    let input = w.write("catalog.csv", catalog);
     let config = write_config(&w);
     let out = w.path("out");
     let run = w
@@ -32,7 +44,8 @@ fn refuse_config(
         .opt("--catalog", &input)
         .opt("--config", &config)
         .run();
-    assert_refused(&run, &out, Some(config_name), hints);
+    assert_refused(&run, &out, names, hints);
+    run
 }
 
 #[test]
@@ -326,7 +339,6 @@ fn out_is_an_existing_file() {
 
 #[test]
 fn too_small_a_memory_limit_names_the_setting() {
-    let w = Work::new();
     let mut csv = String::from("sku,title,price\n");
     for i in 0..60_000 {
         csv.push_str(&format!(
@@ -336,14 +348,11 @@ fn too_small_a_memory_limit_names_the_setting() {
             i % 977
         ));
     }
-    let input = w.write("catalog.csv", csv);
-    let config = w.write("shelf.toml", "[run]\nmemory_limit_mb = 1\n");
-    let out = w.path("out");
-    let run = w
-        .audit(&out)
-        .opt("--catalog", &input)
-        .opt("--config", &config)
-        .run();
-    assert_refused(&run, &out, None, &["memory_limit_mb", "on catalog"]);
+    let run = refuse_with_config(
+        &csv,
+        |w| w.write("shelf.toml", "[run]\nmemory_limit_mb = 1\n"),
+        None,
+        &["memory_limit_mb", "on catalog"],
+    );
     assert!(!run.stderr.contains("a bug in shelf"), "{run}");
 }
