@@ -258,7 +258,9 @@ pub fn max_token_repeats(s: &str) -> usize {
                 || matches!(c, '，' | '。' | '、' | '；' | '：' | '！' | '？')
         })
         .filter(|tok| {
-            tok.chars().nth(1).is_some() && !tok.chars().all(|c| c.is_ascii_digit() || c == '.')
+            tok.chars().nth(1).is_some()
+                && !tok.chars().all(|c| c.is_ascii_digit() || c == '.')
+                && !is_unit_or_quantity(tok)
         })
         .collect();
     // Titles have a handful of tokens: comparing pairs beats hashing lower-cased copies.
@@ -279,6 +281,13 @@ pub fn max_token_repeats(s: &str) -> usize {
     }
     let words = counts.values().copied().max().unwrap_or(0);
     words.max(max_cjk_repeats(s))
+}
+
+/// A unit or a quantity with one (`Gm`, `200G`, `500ml`): a combo listing repeats them
+/// ("Chicken 15 Gm + Meat 15 Gm + …") without stuffing anything.
+fn is_unit_or_quantity(token: &str) -> bool {
+    use crate::dedup::tokens::{UNITS, is_spec};
+    token.len() <= 12 && with_ascii_lower(token, |t| UNITS.contains(&t) || is_spec(t))
 }
 
 /// Chinese is written without spaces, so a stuffed title repeats a word inside one run of
@@ -649,6 +658,17 @@ mod tests {
         assert_eq!(max_token_repeats("连衣裙女装连衣裙夏季连衣裙雪纺连衣裙"), 4);
         assert_eq!(max_token_repeats("哈哈哈哈哈哈哈哈 笑脸杯"), 1);
         assert_eq!(max_token_repeats("夏季新款连衣裙"), 1);
+        // Units and quantities repeat in combo listings.
+        assert_eq!(
+            max_token_repeats(
+                "Masala Combo - Chicken 15 Gm + Meat 15 Gm + Punjabi 15 Gm + Garam 40 Gm"
+            ),
+            1
+        );
+        assert_eq!(
+            max_token_repeats("Cumin 200G + Mustard 200G + Pepper 200G + Methi 200G"),
+            1
+        );
     }
 
     proptest::proptest! {
@@ -661,7 +681,7 @@ mod tests {
             proptest::prop_assert_eq!(is_placeholder_title(&s), PLACEHOLDER_TITLES.contains(&lower.as_str()));
             let mut counts = std::collections::HashMap::<String, usize>::new();
             for tok in s.split(|c: char| c.is_whitespace() || c == ',') {
-                if tok.chars().count() >= 2 {
+                if tok.chars().count() >= 2 && !is_unit_or_quantity(tok) {
                     *counts.entry(tok.to_lowercase()).or_default() += 1;
                 }
             }

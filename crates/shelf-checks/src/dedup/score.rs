@@ -444,7 +444,7 @@ fn measure(spec: &str) -> Option<(&'static str, f64)> {
         "l" | "升" => ("volume", 1e3),
         "oz" => ("volume", 29.57),
         "mg" => ("weight", 1e-3),
-        "g" | "克" => ("weight", 1.0),
+        "g" | "gm" | "gms" | "克" => ("weight", 1.0),
         "kg" | "千克" => ("weight", 1e3),
         "lb" | "lbs" => ("weight", 453.6),
         "w" => ("power", 1.0),

@@ -61,12 +61,13 @@ pub fn shingles(folded: &str) -> Vec<String> {
 }
 
 /// Units that turn a number into a specification (`256gb`, `17in`, `500ml`), not a model code.
-const UNITS: &[&str] = &[
-    "gb", "tb", "mb", "kb", "ghz", "mhz", "khz", "hz", "mm", "cm", "m", "km", "in", "inch", "\"",
-    "'", "ft", "w", "kw", "v", "mah", "ah", "ml", "l", "kg", "g", "mg", "oz", "lb", "lbs", "x",
-    "p", "k", "pc", "pcs", "pack", "pk", "dpi", "rpm", "mp", "bit", "gbps", "mbps", "db", "ms",
-    "fps", "cc", "yd", "sheets", "ct", "count", "port", "ports", "piece", "pieces", "片", "个",
-    "件", "克", "千克", "毫升", "升", "寸", "英寸", "米", "厘米", "只", "支", "瓶", "包",
+pub(crate) const UNITS: &[&str] = &[
+    "gb", "tb", "mb", "kb", "gm", "gms", "ghz", "mhz", "khz", "hz", "mm", "cm", "m", "km", "in",
+    "inch", "\"", "'", "ft", "w", "kw", "v", "mah", "ah", "ml", "l", "kg", "g", "mg", "oz", "lb",
+    "lbs", "x", "p", "k", "pc", "pcs", "pack", "pk", "dpi", "rpm", "mp", "bit", "gbps", "mbps",
+    "db", "ms", "fps", "cc", "yd", "sheets", "ct", "count", "port", "ports", "piece", "pieces",
+    "片", "个", "件", "克", "千克", "毫升", "升", "寸", "英寸", "米", "厘米", "只", "支", "瓶",
+    "包",
 ];
 
 /// A number with a unit (`256gb`, `1.5l`, `17"`) or a dimension (`1440x900`).
@@ -257,9 +258,57 @@ pub fn editions(folded: &str) -> Vec<String> {
 }
 
 const COLOURS: &[&str] = &[
-    "black", "white", "silver", "red", "blue", "green", "grey", "gray", "gold", "pink", "purple",
-    "yellow", "orange", "brown", "beige", "navy", "graphite", "titanium", "rose", "黑色", "白色",
-    "银色", "红色", "蓝色", "绿色", "灰色", "金色", "粉色", "紫色", "黄色", "橙色", "棕色",
+    "black",
+    "white",
+    "silver",
+    "red",
+    "blue",
+    "green",
+    "grey",
+    "gray",
+    "gold",
+    "pink",
+    "purple",
+    "yellow",
+    "orange",
+    "brown",
+    "beige",
+    "navy",
+    "graphite",
+    "titanium",
+    "rose",
+    "violet",
+    "maroon",
+    "teal",
+    "turquoise",
+    "cyan",
+    "magenta",
+    "lavender",
+    "ivory",
+    "cream",
+    "khaki",
+    "charcoal",
+    "bronze",
+    "copper",
+    "peach",
+    "olive",
+    "黑色",
+    "白色",
+    "银色",
+    "红色",
+    "蓝色",
+    "绿色",
+    "灰色",
+    "金色",
+    "粉色",
+    "紫色",
+    "黄色",
+    "橙色",
+    "棕色",
+    "米色",
+    "卡其色",
+    "青色",
+    "酒红色",
 ];
 
 /// Colour words in folded text (`gray` is read as `grey`).
