@@ -247,9 +247,9 @@ pub fn is_all_caps(s: &str) -> bool {
     upper >= 8 && uncased * 2 <= upper
 }
 
-/// Keyword stuffing: one token (of ≥ 2 characters, not a number) repeated at least
-/// `min_repeats` times. Tokens are words for spaced text and the text itself splits on spaces
-/// and punctuation for Chinese.
+/// Keyword stuffing: how often the most repeated token occurs (tokens of ≥ 2 characters, not
+/// numbers, units or quantities, split on spaces and punctuation, compared ignoring case), or,
+/// when higher, the most repeated 2–4 character sequence inside unspaced Chinese.
 pub fn max_token_repeats(s: &str) -> usize {
     let tokens: Vec<&str> = s
         .split(|c: char| {

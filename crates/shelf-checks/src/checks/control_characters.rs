@@ -16,7 +16,8 @@ impl Check for ControlCharacters {
 control-characters (TX003)
 
 What: finds control characters other than tab and line breaks (NUL, bell, escape…) and
-invisible zero-width or bidirectional marks in text and ids.
+invisible marks in text and ids: zero-width space, word joiner, soft hyphen, a stray
+byte-order mark, bidirectional marks. The zero-width joiner inside emoji is allowed.
 
 Why: they break CSV exports, terminal output and exact matching: `iPhone\\u200b12` looks like
 `iPhone12` but never equals it.

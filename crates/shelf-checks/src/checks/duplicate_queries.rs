@@ -15,7 +15,8 @@ impl Check for DuplicateQueries {
 duplicate-queries-after-normalization (QU002)
 
 What: in a query table, groups queries by a normal form (NFKC so full-width becomes
-half-width, lower case, no spaces or punctuation) and reports every query after the first of
+half-width, lower case, no spaces or punctuation, except a decimal point between digits, so
+`2.5kg` and `25kg` stay apart) and reports every query after the first of
 its group: as a *variant* when spelled differently from the first (`iPhone12`, `iphone 12`,
 `ＩＰＨＯＮＥ　１２`), as a *repeat* when identical.
 

@@ -15,8 +15,10 @@ impl Check for KeywordStuffing {
         "\
 keyword-stuffing (TX007)
 
-What: finds titles where one word (2+ characters, not a number) appears `min_repeats` times
-or more (default 4).
+What: finds titles where one word (2+ characters, not a number, not a unit or quantity such
+as `Gm` or `200g`) appears `min_repeats` times or more (default 4). In Chinese, written
+without spaces, any 2–4 character sequence repeated that often counts as a word
+(`连衣裙女装连衣裙夏季连衣裙雪纺连衣裙`).
 
 Why: sellers repeat keywords to game lexical search; it degrades relevance for everyone and
 marks the listing as low quality.

@@ -16,7 +16,8 @@ impl Check for MixedScripts {
 mixed-scripts (TX009)
 
 What: finds words that mix Latin letters with Cyrillic or Greek look-alikes (`iPhоne` with a
-Cyrillic `о`). Chinese next to Latin (`华为P40`) is normal and not flagged.
+Cyrillic `о`). Chinese next to Latin (`华为P40`) is normal and not flagged, nor are Ω and μ
+written as units (`10kΩ`, `100μF`).
 
 Why: look-alike letters make a listing invisible to exact and lexical search, and are a
 common trick in counterfeit listings.
