@@ -7,6 +7,7 @@
 //!
 //! Start reading at [`plan::Check`], then `registry.rs`, then any file in `checks/`.
 
+pub mod bots;
 pub mod checks;
 pub mod dedup;
 pub mod plan;

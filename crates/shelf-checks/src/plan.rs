@@ -182,8 +182,11 @@ pub struct Outcome {
     pub code: &'static str,
     /// Splits a check's outcomes into findings (empty: one finding).
     pub key: String,
-    /// Affected row ids, ascending, all of them.
+    /// Affected row ids, ascending: all of them, or the smallest when `row_count` is set.
     pub row_ids: Vec<u64>,
+    /// How many rows are affected when `row_ids` holds only the smallest of them (an
+    /// analyzer that sees aggregates, not every row).
+    pub row_count: Option<u64>,
     /// Example rows (each with its `row_id`), at most a handful.
     pub examples: Vec<Map<String, Value>>,
     pub evidence: Map<String, Value>,

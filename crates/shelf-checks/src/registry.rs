@@ -6,6 +6,7 @@ use crate::plan::Check;
 
 /// Every built-in check, sorted by code. Codes are stable and never reused.
 pub static CHECKS: &[&dyn Check] = &[
+    &bot_traffic::BotTraffic,
     &duplicate_rows::DuplicateRows,
     &conflicting_duplicate_ids::ConflictingDuplicateIds,
     &duplicate_events::DuplicateEvents,

@@ -260,7 +260,7 @@ pub async fn run_checks(
             .filter(|o| o.code == checks[*ci].code())
         {
             let acc = accs[i].entry(o.key.clone()).or_default();
-            acc.count += o.row_ids.len() as u64;
+            acc.count += o.row_count.unwrap_or(o.row_ids.len() as u64);
             acc.smallest
                 .extend(o.row_ids.iter().take(MAX_LISTED_ROW_IDS).copied());
             acc.examples = o

@@ -155,7 +155,7 @@ pub static PRESETS: &[Preset] = &[
             (SessionId, &["session_id"]),
             (UserId, &["user_id"]),
             (ItemId, &["item_id"]),
-            (Timestamp, &["eventdate"]),
+            (Timestamp, &["eventdate", "timeframe"]),
         ],
         price_scale: 1.0,
         label_scale: None,

@@ -180,6 +180,17 @@ pub fn resolve(
             ))
         })?;
         let cols = cols.columns();
+        let most = match role.role_type() {
+            RoleType::Category => usize::MAX,
+            RoleType::Time => 2,
+            _ => 1,
+        };
+        if cols.len() > most {
+            return Err(ShelfError::user(format!(
+                "[tables.{kind}.roles] maps {name} to {} columns; only a category takes a path of several columns, and a time takes at most two (a date and the milliseconds after it)",
+                cols.len()
+            )));
+        }
         for c in &cols {
             if !columns.contains(c) {
                 return Err(ShelfError::user(format!(
@@ -302,6 +313,15 @@ impl ResolvedTable {
                 )),
                 (_, RoleType::Number) => {
                     cols.push(format!("shelf_number({c0}) AS {r}, {text} AS {r}_raw"))
+                }
+                // Two columns: a date and the milliseconds since it (Diginetica's eventdate
+                // and timeframe), so events within a day keep their order and spacing.
+                (_, RoleType::Time) if src.len() == 2 => {
+                    let offset = ident(&src[1]);
+                    cols.push(format!(
+                        "to_timestamp_micros(CAST(shelf_time({c0}) AS BIGINT) + CAST(shelf_number({offset}) * 1000 AS BIGINT)) AS {r}, \
+                         concat(shelf_text({c0}), ' + ', shelf_text({offset}), ' ms') AS {r}_raw"
+                    ))
                 }
                 (_, RoleType::Time) => {
                     cols.push(format!("shelf_time({c0}) AS {r}, {text} AS {r}_raw"))

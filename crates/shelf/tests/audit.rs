@@ -8,6 +8,8 @@ use shelf::{AuditSpec, Config, audit};
 use shelf_core::{Finding, TableKind};
 use shelf_report::AuditReport;
 
+#[path = "audit/bots.rs"]
+mod bots;
 #[path = "audit/check_fixtures.rs"]
 mod check_fixtures;
 

@@ -294,6 +294,7 @@ fn duplicates_outcome(
         code: CODE,
         key: String::new(),
         row_ids: rows,
+        row_count: None,
         examples,
         evidence,
         message: Some(format!(

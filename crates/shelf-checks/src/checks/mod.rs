@@ -26,6 +26,7 @@ macro_rules! meta {
     };
 }
 
+pub mod bot_traffic;
 pub mod cancellation_line;
 pub mod conflicting_duplicate_ids;
 pub mod conflicting_labels;

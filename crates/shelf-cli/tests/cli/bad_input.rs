@@ -356,3 +356,18 @@ fn too_small_a_memory_limit_names_the_setting() {
     );
     assert!(!run.stderr.contains("a bug in shelf"), "{run}");
 }
+
+#[test]
+fn config_maps_a_single_column_role_to_several_columns() {
+    refuse_with_config(
+        CLEAN_CATALOG,
+        |w| {
+            w.write(
+                "shelf.toml",
+                "[tables.catalog.roles]\nprice = [\"price\", \"title\"]\n",
+            )
+        },
+        None,
+        &["tables.catalog.roles", "price", "2 columns"],
+    );
+}

@@ -11,6 +11,7 @@
 //! table = "catalog"         # the table the row ids below point into
 //! [flagged]                 # row id (0-based, header excluded) = why it must be flagged
 //! "2" = "an exact copy of row 0"
+//! "5-9" = "rows 5 to 9, inclusive: one actor's events"
 //! [near_misses]             # row id = why it must not be flagged
 //! "1" = "row 0 with another price"
 //! ```
@@ -37,10 +38,18 @@ fn fixtures_dir() -> PathBuf {
 }
 
 fn row_ids(dir: &Path, rows: &BTreeMap<String, String>, what: &str) -> BTreeSet<u64> {
+    let id = |k: &str| -> u64 {
+        k.parse().unwrap_or_else(|_| {
+            panic!(
+                "{}: {what} key {k:?} is not a row id or a range of them",
+                dir.display()
+            )
+        })
+    };
     rows.keys()
-        .map(|k| {
-            k.parse()
-                .unwrap_or_else(|_| panic!("{}: {what} key {k:?} is not a row id", dir.display()))
+        .flat_map(|k| match k.split_once('-') {
+            Some((a, b)) => id(a)..=id(b),
+            None => id(k)..=id(k),
         })
         .collect()
 }
