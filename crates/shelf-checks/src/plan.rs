@@ -182,11 +182,12 @@ pub struct Outcome {
     pub code: &'static str,
     /// Splits a check's outcomes into findings (empty: one finding).
     pub key: String,
-    /// Affected row ids, ascending: all of them, or the smallest when `row_count` is set.
+    /// Affected row ids, ascending, all of them (empty when `rows_sql` names them).
     pub row_ids: Vec<u64>,
-    /// How many rows are affected when `row_ids` holds only the smallest of them (an
-    /// analyzer that sees aggregates, not every row).
-    pub row_count: Option<u64>,
+    /// For an analyzer that saw aggregates, not rows (one row per user): a query whose
+    /// `row_id` column lists the affected rows. The runner streams it like a query probe, so
+    /// the rows are counted without ever being held.
+    pub rows_sql: Option<String>,
     /// Example rows (each with its `row_id`), at most a handful.
     pub examples: Vec<Map<String, Value>>,
     pub evidence: Map<String, Value>,

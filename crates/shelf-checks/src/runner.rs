@@ -260,9 +260,23 @@ pub async fn run_checks(
             .filter(|o| o.code == checks[*ci].code())
         {
             let acc = accs[i].entry(o.key.clone()).or_default();
-            acc.count += o.row_count.unwrap_or(o.row_ids.len() as u64);
+            acc.count += o.row_ids.len() as u64;
             acc.smallest
                 .extend(o.row_ids.iter().take(MAX_LISTED_ROW_IDS).copied());
+            if let Some(sql) = &o.rows_sql {
+                let running = format!("{} on {}", checks[*ci].code(), spec.table);
+                let df = session
+                    .sql(sql)
+                    .await
+                    .map_err(|e| df_err(&format!("planning {sql}"), e))?;
+                let mut stream = df.execute_stream().await.map_err(|e| df_err(&running, e))?;
+                while let Some(batch) = stream.next().await {
+                    let batch = batch.map_err(|e| df_err(&running, e))?;
+                    for id in row_ids(&batch)? {
+                        acc.add(id, Map::new);
+                    }
+                }
+            }
             acc.examples = o
                 .examples
                 .iter()

@@ -25,8 +25,8 @@ pub struct Actor {
     pub id: String,
     /// Event rows (an order's lines are several rows, one action).
     pub rows: u64,
-    /// The actor's smallest row ids (at most 1000).
-    pub first_rows: Vec<u64>,
+    /// The actor's first row.
+    pub first_row: u64,
     pub actions: u64,
     pub span_s: f64,
     pub active_minutes: u64,

@@ -2,12 +2,12 @@ use std::sync::Arc;
 
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::compute::cast;
-use arrow::datatypes::{DataType, Float64Type, UInt64Type};
+use arrow::datatypes::{DataType, Float64Type};
 use serde_json::{Map, Value, json};
 use shelf_core::{Role, ShelfError, ShelfResult, TableKind};
 
 use crate::bots::{self, Actor, SEQUENCE_STEPS, Settings};
-use crate::plan::{Analysis, Analyzer, Check, Ctx, Outcome, ProbeSpec};
+use crate::plan::{Analysis, Analyzer, Check, Ctx, Outcome, ProbeSpec, sql_str};
 
 /// BT001
 pub struct BotTraffic;
@@ -111,7 +111,10 @@ and sequences with the team that owns tracking."
                 Role::SessionId
             }),
             behaviour_sql(t, &actor),
-            Arc::new(BotJudge { settings }),
+            Arc::new(BotJudge {
+                settings,
+                actor: actor.clone(),
+            }),
             format!("{{n}} events come from {who}s that behave like bots"),
             self.severity(),
         )]
@@ -176,14 +179,11 @@ fn behaviour_sql(t: &crate::plan::TableInfo, actor: &str) -> String {
          ipf AS (SELECT ip, count(DISTINCT actor) AS fan FROM e WHERE ip IS NOT NULL GROUP BY ip), \
          af AS (SELECT x.actor, max(ipf.fan) AS ip_fanout FROM (SELECT DISTINCT actor, ip FROM e WHERE ip IS NOT NULL) x \
            JOIN ipf ON x.ip = ipf.ip GROUP BY x.actor), \
-         r AS (SELECT actor, count(*) AS event_rows FROM e GROUP BY actor), \
-         fr AS (SELECT actor, array_agg(row_id ORDER BY row_id) AS first_rows FROM \
-           (SELECT actor, row_id, row_number() OVER (PARTITION BY actor ORDER BY row_id) AS rn FROM e) \
-           WHERE rn <= {listed} GROUP BY actor) \
-         SELECT f.actor, r.event_rows, fr.first_rows, f.actions, f.span, m.active_minutes, m.peak_minute, \
+         r AS (SELECT actor, count(*) AS event_rows, min(row_id) AS first_row FROM e GROUP BY actor) \
+         SELECT f.actor, r.event_rows, r.first_row, f.actions, f.span, m.active_minutes, m.peak_minute, \
            dd.peak_day, f.gaps, f.gap_mean, f.gap_std, f.items, f.views, f.carts, f.purchases, f.night, \
            s.sequence_len, sh.sharers, coalesce(af.ip_fanout, 0) AS ip_fanout, qs.quiet_share \
-         FROM qs CROSS JOIN f JOIN r ON f.actor = r.actor JOIN fr ON f.actor = fr.actor JOIN m ON f.actor = m.actor \
+         FROM qs CROSS JOIN f JOIN r ON f.actor = r.actor JOIN m ON f.actor = m.actor \
            JOIN dd ON f.actor = dd.actor JOIN s ON f.actor = s.actor JOIN sh ON s.seq = sh.seq \
            LEFT JOIN af ON f.actor = af.actor \
          ORDER BY f.actor",
@@ -192,7 +192,6 @@ fn behaviour_sql(t: &crate::plan::TableInfo, actor: &str) -> String {
         } else {
             ""
         },
-        listed = shelf_core::MAX_LISTED_ROW_IDS,
     )
 }
 
@@ -200,6 +199,8 @@ fn behaviour_sql(t: &crate::plan::TableInfo, actor: &str) -> String {
 #[derive(Debug)]
 struct BotJudge {
     settings: Settings,
+    /// The SQL naming an event's actor, to select the flagged actors' events afterwards.
+    actor: String,
 }
 
 fn col_err(e: impl std::fmt::Display) -> ShelfError {
@@ -211,6 +212,7 @@ fn read(batches: &[RecordBatch]) -> ShelfResult<Vec<Actor>> {
     let mut actors = Vec::new();
     for b in batches {
         let col = |name: &str| b.column_by_name(name).ok_or_else(|| col_err(name));
+        // Every measure as f64 (counts are exact far beyond any log's size); NULL is 0.
         let num = |name: &str| -> ShelfResult<Vec<f64>> {
             let c = cast(col(name)?, &DataType::Float64).map_err(col_err)?;
             let c = c.as_primitive::<Float64Type>();
@@ -220,98 +222,50 @@ fn read(batches: &[RecordBatch]) -> ShelfResult<Vec<Actor>> {
         };
         let ids = cast(col("actor")?, &DataType::Utf8).map_err(col_err)?;
         let ids = ids.as_string::<i32>();
-        let first = col("first_rows")?;
-        let first = first.as_list::<i32>();
-        let [
-            rows,
-            acts,
-            span,
-            minutes,
-            peak_m,
-            peak_d,
-            gaps,
-            gmean,
-            gstd,
-            items,
-            views,
-            carts,
-            buys,
-            night,
-            seq,
-            sharers,
-            fan,
-            quiet,
-        ] = [
-            "event_rows",
-            "actions",
-            "span",
-            "active_minutes",
-            "peak_minute",
-            "peak_day",
-            "gaps",
-            "gap_mean",
-            "gap_std",
-            "items",
-            "views",
-            "carts",
-            "purchases",
-            "night",
-            "sequence_len",
-            "sharers",
-            "ip_fanout",
-            "quiet_share",
-        ]
-        .map(num);
-        let [
-            rows,
-            acts,
-            span,
-            minutes,
-            peak_m,
-            peak_d,
-            gaps,
-            gmean,
-            gstd,
-            items,
-            views,
-            carts,
-            buys,
-            night,
-            seq,
-            sharers,
-            fan,
-            quiet,
-        ] = [
-            rows?, acts?, span?, minutes?, peak_m?, peak_d?, gaps?, gmean?, gstd?, items?, views?,
-            carts?, buys?, night?, seq?, sharers?, fan?, quiet?,
-        ];
+        let (rows, first, actions) = (num("event_rows")?, num("first_row")?, num("actions")?);
+        let (span, minutes, peak_minute) =
+            (num("span")?, num("active_minutes")?, num("peak_minute")?);
+        let (peak_day, gaps, gap_mean, gap_std) = (
+            num("peak_day")?,
+            num("gaps")?,
+            num("gap_mean")?,
+            num("gap_std")?,
+        );
+        let (items, views, carts, purchases) = (
+            num("items")?,
+            num("views")?,
+            num("carts")?,
+            num("purchases")?,
+        );
+        let (night, quiet) = (num("night")?, num("quiet_share")?);
+        let (sequence, sharers, fanout) =
+            (num("sequence_len")?, num("sharers")?, num("ip_fanout")?);
         for i in 0..b.num_rows() {
-            let list = cast(&first.value(i), &DataType::UInt64).map_err(col_err)?;
             actors.push(Actor {
                 id: ids.value(i).to_string(),
                 rows: rows[i] as u64,
-                first_rows: list.as_primitive::<UInt64Type>().values().to_vec(),
-                actions: acts[i] as u64,
+                first_row: first[i] as u64,
+                actions: actions[i] as u64,
                 span_s: span[i],
                 active_minutes: minutes[i] as u64,
-                peak_minute: peak_m[i] as u64,
-                peak_day: peak_d[i] as u64,
+                peak_minute: peak_minute[i] as u64,
+                peak_day: peak_day[i] as u64,
                 gaps: gaps[i] as u64,
-                gap_mean_s: gmean[i],
-                gap_cv: if gmean[i] > 0.0 {
-                    gstd[i] / gmean[i]
+                gap_mean_s: gap_mean[i],
+                gap_cv: if gap_mean[i] > 0.0 {
+                    gap_std[i] / gap_mean[i]
                 } else {
                     0.0
                 },
                 items: items[i] as u64,
                 views: views[i] as u64,
                 carts: carts[i] as u64,
-                purchases: buys[i] as u64,
+                purchases: purchases[i] as u64,
                 night: night[i] as u64,
-                sequence_len: seq[i] as u64,
-                sequence_sharers: sharers[i] as u64,
-                ip_fanout: fan[i] as u64,
                 quiet_share: quiet[i],
+                sequence_len: sequence[i] as u64,
+                sequence_sharers: sharers[i] as u64,
+                ip_fanout: fanout[i] as u64,
             });
         }
     }
@@ -329,13 +283,15 @@ impl Analyzer for BotJudge {
         if verdicts.is_empty() {
             return Ok(Analysis::default());
         }
-        let mut row_ids: Vec<u64> = verdicts
+        let flagged: Vec<String> = verdicts
             .iter()
-            .flat_map(|v| actors[v.actor].first_rows.iter().copied())
+            .map(|v| sql_str(&actors[v.actor].id))
             .collect();
-        row_ids.sort_unstable();
-        row_ids.truncate(shelf_core::MAX_LISTED_ROW_IDS);
-        let rows: u64 = verdicts.iter().map(|v| actors[v.actor].rows).sum();
+        let rows_sql = format!(
+            "SELECT row_id FROM events WHERE {} IN ({})",
+            self.actor,
+            flagged.join(", ")
+        );
         let mut kinds: std::collections::BTreeMap<&str, u64> = Default::default();
         for v in &verdicts {
             for (k, _) in &v.reasons {
@@ -348,7 +304,7 @@ impl Analyzer for BotJudge {
             .map(|v| {
                 let a = &actors[v.actor];
                 let mut o = Map::new();
-                o.insert("row_id".into(), json!(a.first_rows.first()));
+                o.insert("row_id".into(), json!(a.first_row));
                 o.insert("actor".into(), json!(a.id));
                 o.insert("events".into(), json!(a.rows));
                 o.insert(
@@ -382,8 +338,8 @@ impl Analyzer for BotJudge {
             outcomes: vec![Outcome {
                 code: CODE,
                 key: String::new(),
-                row_ids,
-                row_count: Some(rows),
+                row_ids: Vec::new(),
+                rows_sql: Some(rows_sql),
                 examples,
                 evidence,
                 message: Some(format!(

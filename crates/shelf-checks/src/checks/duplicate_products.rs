@@ -294,7 +294,7 @@ fn duplicates_outcome(
         code: CODE,
         key: String::new(),
         row_ids: rows,
-        row_count: None,
+        rows_sql: None,
         examples,
         evidence,
         message: Some(format!(

@@ -101,7 +101,7 @@ pub(crate) fn outcome(
         code: CODE,
         key: String::new(),
         row_ids: rows,
-        row_count: None,
+        rows_sql: None,
         examples,
         evidence,
         message: Some(format!(
