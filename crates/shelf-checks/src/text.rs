@@ -441,9 +441,11 @@ pub fn is_cancellation_marker(s: &str) -> bool {
     })
 }
 
-/// The funnel step an event name stands for: `view` (pv, view, click, detail), `cart` (cart,
-/// addtocart, add_to_cart) or `purchase` (buy, purchase, order, transaction); `None` for other
-/// events (fav, impression, search). Compared ignoring case, `-`, `_` and spaces.
+/// The funnel step an event name stands for: `impression` (impression, show, expose: the item
+/// was shown), `click` (click, clk), `view` (pv, view, detail), `cart` (cart, addtocart,
+/// add_to_cart) or `purchase` (buy, purchase, order, transaction); `None` for other events
+/// (fav, search). A click is a view of the item for funnel purposes. Compared ignoring case,
+/// `-`, `_` and spaces.
 pub fn event_kind(s: &str) -> Option<&'static str> {
     let mut buf = [0u8; 32];
     let mut n = 0;
@@ -455,7 +457,11 @@ pub fn event_kind(s: &str) -> Option<&'static str> {
         n += 1;
     }
     match std::str::from_utf8(&buf[..n]).ok()? {
-        "pv" | "view" | "pageview" | "itemview" | "detail" | "click" | "浏览" => Some("view"),
+        "impression" | "impressions" | "imp" | "show" | "expose" | "exposure" | "曝光" | "展现" => {
+            Some("impression")
+        }
+        "click" | "clk" | "clicked" | "点击" => Some("click"),
+        "pv" | "view" | "pageview" | "itemview" | "detail" | "浏览" => Some("view"),
         "cart" | "addtocart" | "addcart" | "加购" => Some("cart"),
         "buy" | "purchase" | "order" | "transaction" | "checkout" | "购买" => Some("purchase"),
         _ => None,
@@ -601,6 +607,9 @@ mod tests {
         assert_eq!(event_kind("Add_To_Cart"), Some("cart"));
         assert_eq!(event_kind("transaction"), Some("purchase"));
         assert_eq!(event_kind("fav"), None);
+        assert_eq!(event_kind("Impression"), Some("impression"));
+        assert_eq!(event_kind("曝光"), Some("impression"));
+        assert_eq!(event_kind("click"), Some("click"));
         assert!(is_cancellation_marker("C536379"));
         assert!(!is_cancellation_marker("536379"));
         assert!(!is_cancellation_marker("C"));

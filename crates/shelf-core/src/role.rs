@@ -70,6 +70,7 @@ roles! {
     Ip => "ip", Label;
     Country => "country", Label;
     Click => "click", Number;
+    Propensity => "propensity", Number;
     QueryId => "query_id", Id;
     ResultCount => "result_count", Number;
     Label => "label", Number;

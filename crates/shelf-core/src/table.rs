@@ -70,7 +70,7 @@ impl TableKind {
             ],
             TableKind::Events => &[
                 UserId, SessionId, ItemId, Event, Timestamp, Query, Position, Quantity, Price,
-                OrderId, Device, Ip, Country, Click, Title, Category,
+                OrderId, Device, Ip, Country, Click, Propensity, Title, Category,
             ],
             TableKind::Queries => &[QueryId, Query, Timestamp, ResultCount],
             TableKind::Judgments => &[QueryId, Query, ItemId, Label, Annotator, Title],

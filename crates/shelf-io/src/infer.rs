@@ -212,6 +212,10 @@ const SYNONYMS: &[(Role, &[&str])] = &[
     (Role::Country, &["country", "countrycode", "region"]),
     (Role::Click, &["click", "clicked", "isclick"]),
     (
+        Role::Propensity,
+        &["propensity", "propensityscore", "pscore", "loggingprob"],
+    ),
+    (
         Role::ResultCount,
         &["resultcount", "results", "numresults", "hits"],
     ),

@@ -378,6 +378,7 @@ pub static PRESETS: &[Preset] = &[
             (ItemId, &["item_id"]),
             (Position, &["position"]),
             (Click, &["click"]),
+            (Propensity, &["propensity_score"]),
         ],
         price_scale: 1.0,
         label_scale: None,

@@ -432,3 +432,36 @@ fn leipzig_amazon_google_duplicate_products() {
         "F1 {f1:.3} (P {p:.3}, R {r:.3}) below {F1_AMAZON_GOOGLE}"
     );
 }
+
+/// Open Bandit: the random policy's propensities are exactly 1/items at every position, so
+/// PB002 finds nothing; the BTS policy logged one impression in `women` at propensity 1e-6,
+/// whose weight is 87% of its position's. No campaign has a significant position inversion.
+#[test]
+fn open_bandit_positions_and_propensities() {
+    for (campaign, dominant) in [
+        ("random/all/all.csv", 0),
+        ("random/men/men.csv", 0),
+        ("random/women/women.csv", 0),
+        ("bts/all/all.csv", 0),
+        ("bts/men/men.csv", 0),
+        ("bts/women/women.csv", 1),
+    ] {
+        let Some(p) = data(&format!("open_bandit/{campaign}")) else {
+            return;
+        };
+        let r = run(vec![(TableKind::Events, p)], None);
+        assert_eq!(r.tables[0].preset.as_deref(), Some("open-bandit"), "{campaign}");
+        assert_eq!(rows(&r, "PB001", None), 0, "{campaign}: position inversions");
+        let pb002: Vec<_> = r.findings.iter().filter(|f| f.code == "PB002").collect();
+        assert_eq!(
+            pb002.iter().map(|f| f.rows_affected).sum::<u64>(),
+            dominant,
+            "{campaign}: {pb002:?}"
+        );
+        if dominant > 0 {
+            assert_eq!(pb002[0].evidence["value"], "dominant");
+            let share = pb002[0].evidence["examples"][0]["weight_share_pct"].as_f64();
+            assert!(share > Some(80.0), "{campaign}: {share:?}");
+        }
+    }
+}

@@ -163,7 +163,7 @@ fn behaviour_sql(t: &crate::plan::TableInfo, actor: &str) -> String {
            avg(CASE WHEN gap > 0 THEN gap END) AS gap_mean, \
            stddev_pop(CASE WHEN gap > 0 THEN gap END) AS gap_std, \
            count(DISTINCT item) AS items, \
-           count(CASE WHEN kind = 'view' THEN 1 END) AS views, \
+           count(CASE WHEN kind IN ('view', 'click') THEN 1 END) AS views, \
            count(CASE WHEN kind = 'cart' THEN 1 END) AS carts, \
            count(CASE WHEN kind = 'purchase' THEN 1 END) AS purchases, \
            count(quiet.h) AS night \

@@ -39,38 +39,14 @@ window is the cause, drop conversions from its first hours."
         let Some(t) = ctx.table(TableKind::Events) else {
             return vec![];
         };
-        let actor = if t.has(Role::SessionId) {
-            "session_id"
-        } else if t.has(Role::UserId) {
-            "user_id"
-        } else {
+        let Some((actor, sql)) = step_without_prior(
+            t,
+            &["cart", "purchase"],
+            &["view", "click"],
+            ["never_viewed", "viewed_later"],
+        ) else {
             return vec![];
         };
-        if !(t.has(Role::ItemId) && t.has(Role::Event)) {
-            return vec![];
-        }
-        let order = if t.has(Role::Timestamp) {
-            "coalesce(CAST(timestamp AS BIGINT), 0)"
-        } else {
-            "CAST(row_id AS BIGINT)"
-        };
-        // Only (actor, item) pairs that converted need their first view: they are the join's
-        // built side, so the grouping never holds every pair of the log.
-        let sql = format!(
-            "WITH e AS (SELECT row_id, {actor} AS actor, item_id, event, {order} AS t, \
-             shelf_event_kind(event) AS kind FROM events \
-             WHERE {actor} IS NOT NULL AND item_id IS NOT NULL), \
-             c AS (SELECT row_id, actor, item_id, event, t FROM e WHERE kind IN ('cart', 'purchase')), \
-             k AS (SELECT DISTINCT actor, item_id FROM c), \
-             v AS (SELECT e.actor, e.item_id, min(e.t) AS first_view FROM k JOIN e \
-             ON k.actor = e.actor AND k.item_id = e.item_id WHERE e.kind = 'view' \
-             GROUP BY e.actor, e.item_id) \
-             SELECT c.row_id, c.actor AS {actor}, c.item_id, c.event, \
-             CASE WHEN v.first_view IS NULL THEN 'never_viewed' ELSE 'viewed_later' END AS finding \
-             FROM c LEFT JOIN v ON c.actor = v.actor AND c.item_id = v.item_id \
-             WHERE (v.first_view IS NULL OR v.first_view > c.t) \
-             AND (SELECT count(*) FROM e WHERE kind = 'view') > 0"
-        );
         let who = if actor == "session_id" {
             "session"
         } else {
@@ -100,4 +76,62 @@ window is the cause, drop conversions from its first hours."
             ),
         ]
     }
+}
+
+/// A query for events of the `later` funnel steps whose item the same session (or user) had no
+/// event of the `earlier` steps for before them, with a `finding` column: `keys[0]` (no earlier
+/// step for that item at all) or `keys[1]` (only after). Returns the actor column with it; `None`
+/// when the table lacks an item, an event or an actor. No rows when the log has no event of the
+/// earlier steps at all (a log of purchases only is not missing its views).
+///
+/// Only (actor, item) pairs of the later steps look up their first earlier step: they are the
+/// join's built side, so the grouping never holds every pair of the log.
+pub(crate) fn step_without_prior(
+    t: &crate::plan::TableInfo,
+    later: &[&str],
+    earlier: &[&str],
+    keys: [&str; 2],
+) -> Option<(&'static str, String)> {
+    let actor = if t.has(Role::SessionId) {
+        "session_id"
+    } else if t.has(Role::UserId) {
+        "user_id"
+    } else {
+        return None;
+    };
+    if !(t.has(Role::ItemId) && t.has(Role::Event)) {
+        return None;
+    }
+    let order = if t.has(Role::Timestamp) {
+        "coalesce(CAST(timestamp AS BIGINT), 0)"
+    } else {
+        "CAST(row_id AS BIGINT)"
+    };
+    let list = |kinds: &[&str]| {
+        kinds
+            .iter()
+            .map(|k| crate::plan::sql_str(k))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let (later, earlier) = (list(later), list(earlier));
+    let [never, after] = keys.map(crate::plan::sql_str);
+    Some((
+        actor,
+        format!(
+            "WITH e AS (SELECT row_id, {actor} AS actor, item_id, event, {order} AS t, \
+             shelf_event_kind(event) AS kind FROM events \
+             WHERE {actor} IS NOT NULL AND item_id IS NOT NULL), \
+             c AS (SELECT row_id, actor, item_id, event, t FROM e WHERE kind IN ({later})), \
+             k AS (SELECT DISTINCT actor, item_id FROM c), \
+             v AS (SELECT e.actor, e.item_id, min(e.t) AS first_before FROM k JOIN e \
+             ON k.actor = e.actor AND k.item_id = e.item_id WHERE e.kind IN ({earlier}) \
+             GROUP BY e.actor, e.item_id) \
+             SELECT c.row_id, c.actor AS {actor}, c.item_id, c.event, \
+             CASE WHEN v.first_before IS NULL THEN {never} ELSE {after} END AS finding \
+             FROM c LEFT JOIN v ON c.actor = v.actor AND c.item_id = v.item_id \
+             WHERE (v.first_before IS NULL OR v.first_before > c.t) \
+             AND (SELECT count(*) FROM e WHERE kind IN ({earlier})) > 0"
+        ),
+    ))
 }

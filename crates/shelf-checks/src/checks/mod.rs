@@ -28,9 +28,11 @@ macro_rules! meta {
 
 pub mod bot_traffic;
 pub mod cancellation_line;
+pub mod click_without_impression;
 pub mod conflicting_duplicate_ids;
 pub mod conflicting_labels;
 pub mod control_characters;
+pub mod conversion_after_session_end;
 pub mod conversion_without_view;
 pub mod duplicate_events;
 pub mod duplicate_products;
@@ -56,8 +58,10 @@ pub mod order_price_mismatch;
 pub mod out_of_order_in_session;
 pub mod outside_data_window;
 pub mod placeholder_title;
+pub mod position_ctr_anomaly;
 pub mod price_outlier_in_category;
 pub mod product_variants;
+pub mod propensity_problem;
 pub mod query_too_long;
 pub mod shouting_text;
 pub mod single_label_query;
@@ -96,7 +100,7 @@ pub(crate) fn sparse(kind: TableKind, role: Role) -> bool {
     match kind {
         TableKind::Events => matches!(
             role,
-            Query | Position | Quantity | Price | OrderId | Device | Ip | Click
+            Query | Position | Quantity | Price | OrderId | Device | Ip | Click | Propensity
         ),
         TableKind::Catalog => matches!(role, Attributes | Currency | Stock | CreatedAt),
         TableKind::Judgments => matches!(role, Annotator | Title),
