@@ -417,15 +417,17 @@ fn keys(out: &mut String, keys: &[KeyDiff]) {
         return;
     }
     out.push_str(
-        r#"<div class="card flush"><table class="checks"><caption>Keys (items, users, orders…) in each version</caption><thead><tr><th scope="col">Role</th><th scope="col" class="num">Distinct old</th><th scope="col" class="num">Distinct new</th><th scope="col" class="num">Shared</th><th scope="col" class="num">New</th><th scope="col" class="num">Rows</th><th scope="col">Biggest</th><th scope="col" class="num">Vanished</th><th scope="col" class="num">Rows</th><th scope="col">Biggest</th></tr></thead><tbody>"#,
+        r#"<div class="card flush"><table class="checks"><caption>Keys (items, users, orders…) in each version</caption><thead><tr><th scope="col">Role</th><th scope="col" class="num">Null old</th><th scope="col" class="num">Null new</th><th scope="col" class="num">Distinct old</th><th scope="col" class="num">Distinct new</th><th scope="col" class="num">Shared</th><th scope="col" class="num">New</th><th scope="col" class="num">Rows</th><th scope="col">Biggest</th><th scope="col" class="num">Vanished</th><th scope="col" class="num">Rows</th><th scope="col">Biggest</th></tr></thead><tbody>"#,
     );
     for k in keys {
         w(
             out,
             format_args!(
-                r#"<tr><td><code>{}</code> <span class="muted">{}</span></td><td class="num">{}</td><td class="num">{}</td><td class="num">{}</td>"#,
+                r#"<tr><td><code>{}</code> <span class="muted">{}</span></td><td class="num">{}</td><td class="num">{}</td><td class="num">{}</td><td class="num">{}</td><td class="num">{}</td>"#,
                 esc(&k.role),
                 esc(&k.column.new),
+                pct(k.null_rate.old),
+                pct(k.null_rate.new),
                 group(k.distinct.old),
                 group(k.distinct.new),
                 group(k.shared)

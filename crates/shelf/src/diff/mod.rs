@@ -76,10 +76,14 @@ impl Version {
                 config: Config::load(path)?,
             }
         } else {
-            let config = match config {
+            let mut config = match config {
                 Some(p) => Config::load(p)?,
                 None => Config::default(),
             };
+            // The config says how to read the file; which files to read is OLD and NEW.
+            for t in config.tables.values_mut() {
+                t.path = None;
+            }
             let kind = match kind {
                 Some(k) => k,
                 None => detect_kind(path, preset, encoding, &config)?,
@@ -295,11 +299,6 @@ async fn diff_async(spec: &DiffSpec, progress: Progress<'_>) -> ShelfResult<Diff
     }
     let mut notes = vec![
         "Timestamps are compared by hour of day (UTC): the range of times moves between versions by nature; time_range gives each version's first and last time.".to_string(),
-        format!(
-            "Categories are compared as the top {} values by combined share plus an \"other\" bin, so memory stays bounded on columns with millions of values; numbers in {} bins cut at the old version's deciles.",
-            columns::TOP_K,
-            columns::NUMERIC_BINS
-        ),
     ];
     if !spec.audit {
         notes.push("The audit was skipped (--no-audit), so finding counts are not compared.".into());
