@@ -18,7 +18,7 @@ mod commands;
 mod contract;
 #[path = "cli/diff.rs"]
 mod diff;
-#[path = "../../shelf/tests/support/real_data.rs"]
-mod real_data;
 #[path = "cli/reading.rs"]
 mod reading;
+#[path = "../../shelf/tests/support/real_data.rs"]
+mod real_data;

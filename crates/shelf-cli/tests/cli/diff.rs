@@ -107,7 +107,11 @@ fn online_retail_december_2010_against_2011() {
     let (old, new) = split_by_year(&src, &w);
     let out = w.path("diff");
     // The kind comes from the preset that recognises the columns.
-    let run = shelf(&["diff"]).arg(&old).arg(&new).opt("--out", &out).run();
+    let run = shelf(&["diff"])
+        .arg(&old)
+        .arg(&new)
+        .opt("--out", &out)
+        .run();
     run.expect_no_panic().expect_code(0);
     assert!(run.stdout.trim().is_empty(), "stdout is data only\n{run}");
     let d = diff_json(&out);
@@ -193,7 +197,12 @@ fn shifted_copy(w: &Work, from: &str, to: &str) -> PathBuf {
         std::fs::copy(src.join(name), dst.join(name)).expect("copy");
     }
     let mut r = csv::Reader::from_path(src.join("catalog.csv")).expect("catalog");
-    let header: Vec<String> = r.headers().expect("header").iter().map(String::from).collect();
+    let header: Vec<String> = r
+        .headers()
+        .expect("header")
+        .iter()
+        .map(String::from)
+        .collect();
     let at = |n: &str| header.iter().position(|h| h == n).expect(n);
     let (price, stock) = (at("price"), at("stock"));
     let mut wr = csv::Writer::from_path(dst.join("catalog.csv")).expect("write catalog");
@@ -224,7 +233,10 @@ fn shifted_copy(w: &Work, from: &str, to: &str) -> PathBuf {
             "[tables.catalog]\npath = \"catalog.csv\"\n",
             "[tables.catalog]\npath = \"catalog.csv\"\n[tables.catalog.roles]\nbrand = \"maker\"\n",
         );
-    assert!(toml.contains("brand = \"maker\""), "the generated shelf.toml changed shape");
+    assert!(
+        toml.contains("brand = \"maker\""),
+        "the generated shelf.toml changed shape"
+    );
     std::fs::write(dst.join("shelf.toml"), toml).expect("shelf.toml");
     dst.join("shelf.toml")
 }
@@ -235,7 +247,11 @@ fn demo_store_with_tripled_prices_flags_price_only() {
     let old = generate(&w, "store", 7);
     let new = shifted_copy(&w, "store", "store-shifted");
     let out = w.path("diff");
-    let run = shelf(&["diff"]).arg(&old).arg(&new).opt("--out", &out).run();
+    let run = shelf(&["diff"])
+        .arg(&old)
+        .arg(&new)
+        .opt("--out", &out)
+        .run();
     // Major drift exits 1, like an error finding with the default --fail-on.
     run.expect_no_panic().expect_code(1);
     assert!(run.stderr.contains("major"), "{run}");
@@ -307,7 +323,10 @@ fn demo_store_with_tripled_prices_flags_price_only() {
     let html = std::fs::read_to_string(out.join("diff.html")).expect("diff.html");
     assert!(html.starts_with("<!DOCTYPE html>"));
     for external in ["src=\"http", "href=\"http", "@import", "url("] {
-        assert!(!html.contains(external), "diff.html reaches out: {external}");
+        assert!(
+            !html.contains(external),
+            "diff.html reaches out: {external}"
+        );
     }
     assert!(leftovers(w.root()).is_empty());
 }
@@ -332,7 +351,10 @@ fn two_seeds_of_the_generator_have_a_stable_catalog() {
     }
     // …while the item ids are drawn afresh: almost none is shared.
     let items = key(cat, "item_id");
-    assert!(f(&items["shared"]) < 0.05 * f(&items["distinct"]["old"]), "{items}");
+    assert!(
+        f(&items["shared"]) < 0.05 * f(&items["distinct"]["old"]),
+        "{items}"
+    );
 }
 
 #[test]
@@ -366,15 +388,29 @@ fn configs_with_different_tables_are_refused() {
     let old = w.write("old.toml", "[tables.catalog]\npath = \"catalog.csv\"\n");
     let new = w.write("new.toml", "[tables.events]\npath = \"events.csv\"\n");
     let out = w.path("diff");
-    let run = shelf(&["diff"]).arg(&old).arg(&new).opt("--out", &out).run();
-    assert_refused(&run, &out, Some("old.toml"), &["new.toml", "catalog", "events"]);
+    let run = shelf(&["diff"])
+        .arg(&old)
+        .arg(&new)
+        .opt("--out", &out)
+        .run();
+    assert_refused(
+        &run,
+        &out,
+        Some("old.toml"),
+        &["new.toml", "catalog", "events"],
+    );
     // --kind names a table one of them lacks.
     let run = shelf(&["diff", "--kind", "catalog"])
         .arg(&old)
         .arg(&new)
         .opt("--out", &out)
         .run();
-    assert_refused(&run, &out, Some("new.toml"), &["--kind catalog", "no catalog table"]);
+    assert_refused(
+        &run,
+        &out,
+        Some("new.toml"),
+        &["--kind catalog", "no catalog table"],
+    );
 }
 
 #[test]
@@ -396,7 +432,11 @@ fn an_unrecognised_file_needs_kind() {
     let old = w.write("old.csv", CLEAN_CATALOG);
     let new = w.write("new.csv", CLEAN_CATALOG);
     let out = w.path("diff");
-    let run = shelf(&["diff"]).arg(&old).arg(&new).opt("--out", &out).run();
+    let run = shelf(&["diff"])
+        .arg(&old)
+        .arg(&new)
+        .opt("--out", &out)
+        .run();
     assert_refused(&run, &out, Some("old.csv"), &["--kind"]);
     // With the kind, identical files compare clean.
     let run = shelf(&["diff", "--kind", "catalog"])

@@ -5,7 +5,9 @@ use crate::escape::{group, push_escaped, truncate_chars, w};
 use crate::html::CSS;
 use crate::{Chart, ChartKind, Series, chart_svg};
 
-use super::{ColumnDiff, DiffReport, Drift, FindingCount, KeyDiff, MappingDiff, TableDiff, ValueSet};
+use super::{
+    ColumnDiff, DiffReport, Drift, FindingCount, KeyDiff, MappingDiff, TableDiff, ValueSet,
+};
 
 /// Text of values and examples is cut to this many characters.
 const MAX_VALUE_CHARS: usize = 80;
@@ -273,7 +275,9 @@ fn column_name(c: &ColumnDiff) -> String {
 
 fn columns_table(out: &mut String, t: &TableDiff) {
     if t.columns.is_empty() {
-        out.push_str(r#"<p class="card muted">No role other than ids is bound in both versions.</p>"#);
+        out.push_str(
+            r#"<p class="card muted">No role other than ids is bound in both versions.</p>"#,
+        );
         return;
     }
     out.push_str(
@@ -284,7 +288,11 @@ fn columns_table(out: &mut String, t: &TableDiff) {
             out,
             format_args!(
                 r#"<tr class="{}"><td><code>{}</code></td><td><code class="col">{}</code></td><td>{}</td><td class="num">{}</td><td class="num">{}</td><td class="num">{:.3}</td><td class="num">{:.3}</td><td class="num">{}</td><td class="num">{}</td><td title="{}">"#,
-                if c.drift == Drift::None { "passed" } else { "failed" },
+                if c.drift == Drift::None {
+                    "passed"
+                } else {
+                    "failed"
+                },
                 esc(&c.role),
                 column_name(c),
                 c.measure.as_str().replace('_', " "),
@@ -482,9 +490,10 @@ fn findings_section(out: &mut String, r: &DiffReport) {
                 esc(&m.code),
                 esc(&m.name),
                 esc(&m.table),
-                m.column
-                    .as_deref()
-                    .map_or_else(|| "—".to_string(), |c| format!(r#"<code class="col">{}</code>"#, esc(c))),
+                m.column.as_deref().map_or_else(
+                    || "—".to_string(),
+                    |c| format!(r#"<code class="col">{}</code>"#, esc(c))
+                ),
                 c = esc(&m.change),
             ),
         );

@@ -41,7 +41,10 @@ pub fn judge(psi: f64, noise: f64) -> (Drift, String) {
         );
     }
     let reason = match band {
-        Drift::Major => format!("PSI {psi:.3} ≥ {} (major shift)", super::distance::PSI_MAJOR),
+        Drift::Major => format!(
+            "PSI {psi:.3} ≥ {} (major shift)",
+            super::distance::PSI_MAJOR
+        ),
         Drift::Notable => format!(
             "PSI {psi:.3} ≥ {} (notable shift)",
             super::distance::PSI_NOTABLE
@@ -243,7 +246,10 @@ pub fn short(v: f64) -> String {
 
 /// Count, extremes, quantiles (within the sketch's accuracy), mean and standard deviation of
 /// one version. `side` picks (count, sum, range) from a bucket.
-fn side_stats(buckets: &[Bucket], side: impl Fn(&Bucket) -> (u64, f64, Option<(f64, f64)>)) -> NumStats {
+fn side_stats(
+    buckets: &[Bucket],
+    side: impl Fn(&Bucket) -> (u64, f64, Option<(f64, f64)>),
+) -> NumStats {
     let n: u64 = buckets.iter().map(|b| side(b).0).sum();
     if n == 0 {
         return NumStats::default();
@@ -344,7 +350,11 @@ mod tests {
     fn a_point_mass_stays_one_bin() {
         // 60 % of the old rows hold 1: the bin of 1 takes six deciles at once.
         let s = Sketch {
-            buckets: vec![bucket(1.0, 60, 60), bucket(2.0, 20, 20), bucket(3.0, 20, 20)],
+            buckets: vec![
+                bucket(1.0, 60, 60),
+                bucket(2.0, 20, 20),
+                bucket(3.0, 20, 20),
+            ],
             null: OldNew { old: 0, new: 25 },
         };
         let rows = OldNew { old: 100, new: 125 };
@@ -367,7 +377,16 @@ mod tests {
         // PSI 0.27 with 4 bins and 20 rows a side: noise ≈ 3 · 0.1 = 0.3.
         let (d, why) = judge(0.27, psi_noise(4, OldNew { old: 20, new: 20 }));
         assert_eq!(d, Drift::None, "{why}");
-        let (d, _) = judge(0.27, psi_noise(4, OldNew { old: 20_000, new: 20_000 }));
+        let (d, _) = judge(
+            0.27,
+            psi_noise(
+                4,
+                OldNew {
+                    old: 20_000,
+                    new: 20_000,
+                },
+            ),
+        );
         assert_eq!(d, Drift::Major);
     }
 

@@ -18,9 +18,8 @@ use std::path::{Path, PathBuf};
 use shelf_core::{CheckRun, Role, RoleType, ShelfError, ShelfResult, TableKind};
 use shelf_io::presets;
 use shelf_report::{
-    AuditReport, DiffReport, Drift, DriftCounts, FindingCount, FindingMove,
-    FindingsDiff, KeyDiff, MappingDiff, Measure, OldNew, RoleChange, RoleColumn, TableDiff,
-    Thresholds,
+    AuditReport, DiffReport, Drift, DriftCounts, FindingCount, FindingMove, FindingsDiff, KeyDiff,
+    MappingDiff, Measure, OldNew, RoleChange, RoleColumn, TableDiff, Thresholds,
 };
 
 use crate::audit::{Progress, audit_tables, inputs, prepare, register, session, stage_inputs};
@@ -115,13 +114,12 @@ fn detect_kind(
     {
         return Ok(k);
     }
-    if let Some(Some(k)) = one(
-        config
-            .tables
-            .keys()
-            .filter_map(|k| TableKind::parse(k))
-            .collect(),
-    ) {
+    if let Some(Some(k)) = one(config
+        .tables
+        .keys()
+        .filter_map(|k| TableKind::parse(k))
+        .collect())
+    {
         return Ok(k);
     }
     // Read the file once to see which preset recognises it.
@@ -301,7 +299,8 @@ async fn diff_async(spec: &DiffSpec, progress: Progress<'_>) -> ShelfResult<Diff
         "Timestamps are compared by hour of day (UTC): the range of times moves between versions by nature; time_range gives each version's first and last time.".to_string(),
     ];
     if !spec.audit {
-        notes.push("The audit was skipped (--no-audit), so finding counts are not compared.".into());
+        notes
+            .push("The audit was skipped (--no-audit), so finding counts are not compared.".into());
     }
     Ok(DiffReport {
         shelf_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -426,11 +425,21 @@ async fn table_diff(
                 });
             }
             Some(m @ Measure::Categories) => {
-                let c = profile::categories(ctx, pair, &r, rows, columns::TOP_K, work, &tag).await?;
-                columns.push(columns::categorical(role.as_str(), column, m, &c, rows, false));
+                let c =
+                    profile::categories(ctx, pair, &r, rows, columns::TOP_K, work, &tag).await?;
+                columns.push(columns::categorical(
+                    role.as_str(),
+                    column,
+                    m,
+                    &c,
+                    rows,
+                    false,
+                ));
             }
             Some(m @ Measure::HourOfDay) => {
-                let hour = format!("lpad(CAST(CAST(date_part('hour', {r}) AS BIGINT) AS VARCHAR), 2, '0')");
+                let hour = format!(
+                    "lpad(CAST(CAST(date_part('hour', {r}) AS BIGINT) AS VARCHAR), 2, '0')"
+                );
                 let c = profile::categories(ctx, pair, &hour, rows, 24, work, &tag).await?;
                 let mut d = columns::categorical(role.as_str(), column, m, &c, rows, true);
                 // Hours are a fixed set: which appeared or vanished says nothing new.
@@ -454,11 +463,7 @@ async fn table_diff(
     Ok(TableDiff {
         kind,
         rows,
-        drift: columns
-            .iter()
-            .map(|c| c.drift)
-            .max()
-            .unwrap_or(Drift::None),
+        drift: columns.iter().map(|c| c.drift).max().unwrap_or(Drift::None),
         mapping: mapping_diff(old, new),
         columns,
         keys,
@@ -511,7 +516,9 @@ fn findings_diff(old: &AuditReport, new: &AuditReport) -> FindingsDiff {
             (None, None) => None,
             (None, Some(_)) => Some("appeared"),
             (Some(_), None) => Some("disappeared"),
-            (Some(a), Some(b)) if a.findings == b.findings && a.rows_affected == b.rows_affected => {
+            (Some(a), Some(b))
+                if a.findings == b.findings && a.rows_affected == b.rows_affected =>
+            {
                 None
             }
             (Some(a), Some(b)) => Some(

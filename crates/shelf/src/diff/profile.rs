@@ -332,7 +332,14 @@ pub async fn sketch(ctx: &SessionContext, pair: &Pair, expr: &str) -> ShelfResul
         match (s[i], lo[i], hi[i]) {
             (Some(sign), Some(lo), Some(hi)) => keyed.push((
                 // Ascending value: negatives by descending magnitude, then zero, then positives.
-                (sign, if sign < 0 { -k[i].unwrap_or(0) } else { k[i].unwrap_or(0) }),
+                (
+                    sign,
+                    if sign < 0 {
+                        -k[i].unwrap_or(0)
+                    } else {
+                        k[i].unwrap_or(0)
+                    },
+                ),
                 Bucket {
                     lo,
                     hi,
@@ -378,10 +385,12 @@ pub async fn time_range(
     )
     .await?;
     let (lo, hi) = (i64s(&b, 0)?, i64s(&b, 1)?);
-    Ok(match (lo.first().copied().flatten(), hi.first().copied().flatten()) {
-        (Some(lo), Some(hi)) => Some([rfc3339(lo), rfc3339(hi)]),
-        _ => None,
-    })
+    Ok(
+        match (lo.first().copied().flatten(), hi.first().copied().flatten()) {
+            (Some(lo), Some(hi)) => Some([rfc3339(lo), rfc3339(hi)]),
+            _ => None,
+        },
+    )
 }
 
 fn rfc3339(micros: i64) -> String {
