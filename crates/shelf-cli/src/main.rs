@@ -1,4 +1,4 @@
-//! The `shelf` command line: `audit`, `checks`, `explain`, `generate`.
+//! The `shelf` command line: `audit`, `diff`, `checks`, `explain`, `generate`.
 //!
 //! stdout is data, stderr is talk (STYLE.md §15): progress and messages go to stderr, quiet
 //! when stderr is not a terminal. Exit codes: 0 ok, 1 findings at or above `--fail-on`, 2 shelf
@@ -39,6 +39,10 @@ enum Command {
     /// Read tables, run every check, write summary.json, findings.jsonl, report.html and
     /// (for a catalog with titles) duplicates.csv.
     Audit(Box<AuditArgs>),
+    /// Compare two versions of the same tables: per column distribution drift (PSI, JS, KS,
+    /// Wasserstein), new and vanished categories and items, role mapping changes, and which
+    /// audit counts moved. Writes diff.json and diff.html.
+    Diff(Box<DiffArgs>),
     /// List the checks (code, name, default severity).
     Checks,
     /// Print a check's documentation: what it does, why it matters, an example, the fix.
@@ -88,6 +92,39 @@ struct AuditArgs {
     fail_on: String,
     /// Print each step with the seconds elapsed since the start to stderr (for finding where a
     /// long run spends its time).
+    #[arg(long)]
+    timings: bool,
+}
+
+#[derive(clap::Args)]
+struct DiffArgs {
+    /// The old version: a shelf.toml, or a data file (CSV, TSV, JSON, JSONL, Parquet; plain,
+    /// .gz or .zip).
+    old: PathBuf,
+    /// The new version, given the same way.
+    new: PathBuf,
+    /// The kind of table the data files are (detected from a preset when absent); with two
+    /// shelf.toml files, compare only this table.
+    #[arg(long, value_parser = ["catalog", "events", "queries", "judgments", "reviews"])]
+    kind: Option<String>,
+    /// A preset (or preset family) for a known public format; `shelf presets` lists them.
+    #[arg(long)]
+    preset: Option<String>,
+    /// Text encoding of the inputs; detected when absent.
+    #[arg(long)]
+    encoding: Option<String>,
+    /// How to read data files given as OLD and NEW (roles, delimiter…), as for `shelf audit`.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    #[arg(long)]
+    out: PathBuf,
+    /// Exit with 1 when a column drifted at least this much (`never`: always 0).
+    #[arg(long, default_value = "major", value_parser = ["notable", "major", "never"])]
+    fail_on: String,
+    /// Do not audit the two versions (faster; finding counts are not compared).
+    #[arg(long)]
+    no_audit: bool,
+    /// Print each step with the seconds elapsed since the start to stderr.
     #[arg(long)]
     timings: bool,
 }
@@ -180,7 +217,61 @@ fn run(cli: Cli) -> Result<u8, ShelfError> {
             Ok(0)
         }
         Command::Audit(args) => audit(*args),
+        Command::Diff(args) => diff(*args),
     }
+}
+
+/// A spinner on stderr when it is a terminal, and the clock `--timings` reads.
+fn progress_reporter() -> (Option<indicatif::ProgressBar>, std::time::Instant) {
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let b = indicatif::ProgressBar::new_spinner();
+        b.enable_steady_tick(std::time::Duration::from_millis(120));
+        b
+    });
+    (bar, std::time::Instant::now())
+}
+
+fn diff(args: DiffArgs) -> Result<u8, ShelfError> {
+    let kind = args.kind.as_deref().and_then(TableKind::parse);
+    let version = |p: &PathBuf| {
+        shelf::Version::from_path(
+            p,
+            kind,
+            args.preset.as_deref(),
+            args.encoding.as_deref(),
+            args.config.as_deref(),
+        )
+    };
+    let spec = shelf::DiffSpec {
+        old: version(&args.old)?,
+        new: version(&args.new)?,
+        kind,
+        audit: !args.no_audit,
+    };
+    let (bar, start) = progress_reporter();
+    let progress = |msg: &str| {
+        if args.timings {
+            errln!("[{:8.2} s] {msg}", start.elapsed().as_secs_f64());
+        }
+        if let Some(b) = &bar {
+            b.set_message(msg.to_string());
+        }
+    };
+    let report = shelf::diff(&spec, &progress);
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let report = report?;
+    progress("writing the report");
+    shelf::write_diff(&report, &args.out)?;
+    if args.timings {
+        errln!("[{:8.2} s] done", start.elapsed().as_secs_f64());
+    }
+    err!("{}", shelf_report::diff_text(&report));
+    errln!("report: {}", args.out.join("diff.html").display());
+    let fail = shelf_report::Drift::parse(&args.fail_on)
+        .is_some_and(|level| report.counts.at_or_above(level) > 0);
+    Ok(u8::from(fail))
 }
 
 fn audit(args: AuditArgs) -> Result<u8, ShelfError> {
@@ -207,14 +298,7 @@ fn audit(args: AuditArgs) -> Result<u8, ShelfError> {
         encoding: args.encoding.clone(),
         config,
     };
-    let bar = if std::io::stderr().is_terminal() {
-        let b = indicatif::ProgressBar::new_spinner();
-        b.enable_steady_tick(std::time::Duration::from_millis(120));
-        Some(b)
-    } else {
-        None
-    };
-    let start = std::time::Instant::now();
+    let (bar, start) = progress_reporter();
     let progress = |msg: &str| {
         if args.timings {
             errln!("[{:8.2} s] {msg}", start.elapsed().as_secs_f64());

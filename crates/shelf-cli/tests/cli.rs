@@ -1,6 +1,7 @@
 //! The `shelf` binary as users and outside tools see it (CONTRACT.md): exit codes, the message
 //! on stderr when an input cannot be read, the files `shelf audit` writes and their shape, the
-//! encodings and containers it reads, and row ids that join back to the user's own file.
+//! encodings and containers it reads, row ids that join back to the user's own file, and
+//! `shelf diff` on real and generated data.
 //!
 //! One test binary; the parts live under `tests/cli/`. Bad inputs that are small enough are
 //! committed under `tests/corpus/` (see its README); the rest are written at test time into a
@@ -15,5 +16,9 @@ mod bad_input;
 mod commands;
 #[path = "cli/contract.rs"]
 mod contract;
+#[path = "cli/diff.rs"]
+mod diff;
 #[path = "cli/reading.rs"]
 mod reading;
+#[path = "../../shelf/tests/support/real_data.rs"]
+mod real_data;

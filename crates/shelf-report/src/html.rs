@@ -868,7 +868,7 @@ fn checks_section(out: &mut String, r: &AuditReport) {
     out.push_str("</tbody></table></div></section>");
 }
 
-const CSS: &str = r#"
+pub(crate) const CSS: &str = r#"
 :root{--fg:#1f2328;--muted:#59636e;--line:#d1d9e0;--soft:#eef1f4;--bg:#f6f8fa;--card:#fff;
 --error:#c4281c;--error-bg:#fdebe9;--warning:#9a6700;--warning-bg:#fff5d1;--info:#0969da;--info-bg:#e7f0fc;--ok:#1a7f37}
 *{box-sizing:border-box}

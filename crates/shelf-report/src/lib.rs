@@ -6,6 +6,7 @@
 //! caller's job. The HTML page is hand-written (no template engine, no plotting crate): it
 //! must open from a file on a machine with no network, so every byte of it comes from here.
 
+mod diff;
 mod escape;
 mod html;
 mod json;
@@ -13,6 +14,11 @@ mod model;
 mod svg;
 mod text;
 
+pub use diff::{
+    Bin, CategoryChanges, ColumnDiff, DiffReport, DiffSide, Drift, DriftCounts, FindingCount,
+    FindingMove, FindingsDiff, KeyDiff, MappingDiff, Measure, NumStats, OldNew, RoleChange,
+    RoleColumn, TableDiff, Thresholds, ValueCount, ValueSet, diff_html, diff_json, diff_text,
+};
 pub use escape::escape;
 pub use html::{MAX_EXAMPLE_ROWS, MAX_FINDINGS_RENDERED, MAX_ROW_IDS_RENDERED, html};
 pub use json::{duplicates_csv, findings_jsonl, summary_json};

@@ -139,14 +139,42 @@ pub fn audit(spec: &AuditSpec, progress: Progress<'_>) -> ShelfResult<AuditRepor
 }
 
 async fn audit_async(spec: &AuditSpec, progress: Progress<'_>) -> ShelfResult<AuditReport> {
-    let config = &spec.config;
-    let now = now_micros(config)?;
-    let params = params(config)?;
-    let rules = user_rules(config)?;
+    // Configuration errors are found before any data is read.
+    let prepared = prepare(&spec.config)?;
+    let work = work_dir()?;
+    let tables = stage_inputs(spec, work.path(), progress)?;
+    audit_tables(&spec.config, &prepared, &tables, progress).await
+}
 
-    // Tables: CLI paths first, then config paths for kinds the CLI did not give.
+/// What an audit needs from the configuration besides the tables, validated up front.
+#[derive(Debug)]
+pub struct Prepared {
+    now: i64,
+    params: Params,
+    rules: Vec<UserRule>,
+}
+
+/// Validates the run settings, check parameters and user rules of `config`.
+pub fn prepare(config: &Config) -> ShelfResult<Prepared> {
+    Ok(Prepared {
+        now: now_micros(config)?,
+        params: params(config)?,
+        rules: user_rules(config)?,
+    })
+}
+
+/// A fresh work directory for staged tables, deleted when dropped.
+pub fn work_dir() -> ShelfResult<tempfile::TempDir> {
+    tempfile::Builder::new()
+        .prefix("shelf-work-")
+        .tempdir()
+        .map_err(|e| ShelfError::io(std::env::temp_dir(), "cannot create a work directory", e))
+}
+
+/// The tables of `spec`: CLI paths first, then config paths for kinds the CLI did not give.
+pub fn inputs(spec: &AuditSpec) -> ShelfResult<Vec<(TableKind, PathBuf)>> {
     let mut inputs = spec.tables.clone();
-    for (k, t) in &config.tables {
+    for (k, t) in &spec.config.tables {
         let kind = TableKind::parse(k).ok_or_else(|| ShelfError::user(format!("[tables.{k}]: unknown table kind; use catalog, events, queries, judgments or reviews")))?;
         if let Some(p) = &t.path
             && !inputs.iter().any(|(kk, _)| *kk == kind)
@@ -159,43 +187,74 @@ async fn audit_async(spec: &AuditSpec, progress: Progress<'_>) -> ShelfResult<Au
             "no table to audit: give at least one of --catalog, --events, --queries, --judgments, --reviews (or paths in shelf.toml)",
         ));
     }
-    let work = tempfile::Builder::new()
-        .prefix("shelf-work-")
-        .tempdir()
-        .map_err(|e| ShelfError::io(std::env::temp_dir(), "cannot create a work directory", e))?;
-    let ctx = session(config)?;
-    let mut tables: Vec<ResolvedTable> = Vec::new();
-    for (kind, path) in &inputs {
+    Ok(inputs)
+}
+
+/// Reads, stages (into `work`) and resolves the roles of every table of `spec`.
+pub fn stage_inputs(
+    spec: &AuditSpec,
+    work: &std::path::Path,
+    progress: Progress<'_>,
+) -> ShelfResult<Vec<ResolvedTable>> {
+    let config = &spec.config;
+    let mut tables = Vec::new();
+    for (kind, path) in inputs(spec)? {
         progress(&format!("reading {kind} from {}", path.display()));
         let cfg = config
             .tables
             .get(kind.as_str())
             .cloned()
             .unwrap_or_default();
-        let t = resolve(
-            *kind,
-            path,
+        tables.push(resolve(
+            kind,
+            &path,
             &cfg,
             spec.preset.as_deref(),
             spec.encoding.as_deref(),
-            work.path(),
-        )?;
-        ctx.register_parquet(
-            format!("{kind}_raw"),
-            t.staged.path.to_string_lossy().as_ref(),
-            ParquetReadOptions::default(),
-        )
+            work,
+        )?);
+    }
+    Ok(tables)
+}
+
+/// Registers a staged table as `<raw>` and its role view as `<view>` in `ctx`.
+pub async fn register(
+    ctx: &SessionContext,
+    t: &ResolvedTable,
+    raw: &str,
+    view: &str,
+) -> ShelfResult<()> {
+    let kind = t.kind;
+    ctx.register_parquet(
+        raw,
+        t.staged.path.to_string_lossy().as_ref(),
+        ParquetReadOptions::default(),
+    )
+    .await
+    .map_err(|e| df_err("registering a staged table", e))?;
+    ctx.sql(&t.view_sql_named(view, raw))
         .await
-        .map_err(|e| df_err("registering a staged table", e))?;
-        ctx.sql(&t.view_sql())
-            .await
-            .map_err(|e| df_err(&format!("creating the {kind} view"), e))?;
-        tables.push(t);
+        .map_err(|e| df_err(&format!("creating the {kind} view"), e))?;
+    Ok(())
+}
+
+/// Runs every check on staged tables in a fresh session and builds the report.
+pub async fn audit_tables(
+    config: &Config,
+    prepared: &Prepared,
+    tables: &[ResolvedTable],
+    progress: Progress<'_>,
+) -> ShelfResult<AuditReport> {
+    let Prepared { now, params, rules } = prepared;
+    let now = *now;
+    let ctx = session(config)?;
+    for t in tables {
+        register(&ctx, t, &format!("{}_raw", t.kind), t.kind.as_str()).await?;
     }
     let infos: Vec<shelf_checks::TableInfo> = tables.iter().map(ResolvedTable::info).collect();
 
     // User rules are validated before anything runs, so a typo is a clear error, not a crash.
-    for r in &rules {
+    for r in rules {
         if !infos.iter().any(|t| t.kind == r.table) {
             return Err(config.error_at(
                 &format!("{:?}", r.name),
@@ -231,7 +290,7 @@ async fn audit_async(spec: &AuditSpec, progress: Progress<'_>) -> ShelfResult<Au
     checks.extend(rules.iter().map(|r| r as &dyn Check));
     let cctx = Ctx {
         tables: &infos,
-        params: &params,
+        params,
         now_micros: now,
     };
     let out = shelf_checks::run_checks(&ctx, &checks, &cctx, progress).await?;
@@ -239,7 +298,7 @@ async fn audit_async(spec: &AuditSpec, progress: Progress<'_>) -> ShelfResult<Au
     progress("drawing charts");
     let charts = crate::charts::charts(&ctx, &infos, &out.rows_by_day).await?;
     let mut notes = Vec::new();
-    for t in &tables {
+    for t in tables {
         if let Some(p) = t.preset {
             notes.push(format!(
                 "{}: read with preset {} ({}).",

@@ -4,21 +4,39 @@
 use std::path::Path;
 
 use shelf_core::{ShelfError, ShelfResult};
-use shelf_report::AuditReport;
+use shelf_report::{AuditReport, DiffReport};
 
-/// Writes `summary.json`, `findings.jsonl`, `report.html` and (when products were matched)
-/// `duplicates.csv` into `dir`.
-pub fn write_audit(report: &AuditReport, dir: &Path) -> ShelfResult<()> {
+/// A fresh temporary sibling of `dir`, where outputs are written before they move into place.
+fn temp_sibling(dir: &Path) -> ShelfResult<tempfile::TempDir> {
     let parent = match dir.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => std::path::PathBuf::from("."),
     };
     std::fs::create_dir_all(&parent)
         .map_err(|e| ShelfError::io(&parent, "cannot create the output's parent directory", e))?;
-    let tmp = tempfile::Builder::new()
+    tempfile::Builder::new()
         .prefix(".shelf-out-")
         .tempdir_in(&parent)
-        .map_err(|e| ShelfError::io(&parent, "cannot create a temporary output directory", e))?;
+        .map_err(|e| ShelfError::io(&parent, "cannot create a temporary output directory", e))
+}
+
+/// Writes `diff.json` and `diff.html` into `dir`, atomically like [`write_audit`].
+pub fn write_diff(report: &DiffReport, dir: &Path) -> ShelfResult<()> {
+    let tmp = temp_sibling(dir)?;
+    for (name, body) in [
+        ("diff.json", shelf_report::diff_json(report)),
+        ("diff.html", shelf_report::diff_html(report)),
+    ] {
+        let p = tmp.path().join(name);
+        std::fs::write(&p, body).map_err(|e| ShelfError::io(&p, "cannot write", e))?;
+    }
+    replace_dir(tmp, dir)
+}
+
+/// Writes `summary.json`, `findings.jsonl`, `report.html` and (when products were matched)
+/// `duplicates.csv` into `dir`.
+pub fn write_audit(report: &AuditReport, dir: &Path) -> ShelfResult<()> {
+    let tmp = temp_sibling(dir)?;
     let write = |name: &str, body: &str| {
         let p = tmp.path().join(name);
         std::fs::write(&p, body).map_err(|e| ShelfError::io(&p, "cannot write", e))

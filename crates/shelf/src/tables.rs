@@ -84,6 +84,20 @@ fn first_rows(staged: &StagedTable) -> ShelfResult<Option<RecordBatch>> {
         .map_err(|e| ShelfError::internal(format!("staged file: {e}")))
 }
 
+/// The first row of a staged table as text (user columns only), for preset detection.
+pub(crate) fn first_row(staged: &StagedTable) -> ShelfResult<Vec<Option<String>>> {
+    Ok(match first_rows(staged)? {
+        Some(b) => (1..b.num_columns())
+            .map(|i| {
+                let a = b.column(i);
+                (!a.is_empty() && a.is_valid(0))
+                    .then(|| arrow::util::display::array_value_to_string(a, 0).unwrap_or_default())
+            })
+            .collect(),
+        None => vec![],
+    })
+}
+
 fn column_values(batch: &RecordBatch, col: &str) -> Vec<String> {
     let Some(a) = batch.column_by_name(col) else {
         return vec![];
@@ -288,8 +302,15 @@ fn ident(c: &str) -> String {
 }
 
 impl ResolvedTable {
-    /// `CREATE VIEW` for the role view (see [`shelf_checks::TableInfo`] for its shape).
+    /// `CREATE VIEW` for the role view (see [`shelf_checks::TableInfo`] for its shape), named
+    /// after the kind over `<kind>_raw`, as the checks expect.
     pub fn view_sql(&self) -> String {
+        self.view_sql_named(self.kind.as_str(), &format!("{}_raw", self.kind))
+    }
+
+    /// The role view as `view` over the staged table registered as `raw` (`shelf diff` holds
+    /// two versions of one kind in a session).
+    pub fn view_sql_named(&self, view: &str, raw: &str) -> String {
         let mut cols = vec!["__row_id AS row_id".to_string()];
         for (b, src) in &self.bindings {
             let r = b.role.as_str();
@@ -330,10 +351,10 @@ impl ResolvedTable {
             }
         }
         format!(
-            "CREATE VIEW \"{}\" AS SELECT {} FROM \"{}_raw\"",
-            self.kind,
+            "CREATE VIEW {} AS SELECT {} FROM {}",
+            ident(view),
             cols.join(", "),
-            self.kind
+            ident(raw)
         )
     }
 

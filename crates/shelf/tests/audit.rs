@@ -12,6 +12,10 @@ use shelf_report::AuditReport;
 mod bots;
 #[path = "audit/check_fixtures.rs"]
 mod check_fixtures;
+#[path = "support/real_data.rs"]
+mod real_data;
+
+use real_data::data;
 
 /// The crate's directory as `cargo test` reports it when the test runs. The
 /// compile-time value would be wrong when a shared target dir holds a binary
@@ -20,20 +24,6 @@ fn manifest_dir() -> PathBuf {
     std::env::var_os("CARGO_MANIFEST_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
-}
-
-fn data(rel: &str) -> Option<PathBuf> {
-    let p = manifest_dir().join("../../../shared/data").join(rel);
-    if p.exists() {
-        return Some(p);
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "CI is set but the real dataset {} is missing",
-        p.display()
-    );
-    eprintln!("skipping: {} not found", p.display());
-    None
 }
 
 fn run(tables: Vec<(TableKind, PathBuf)>, preset: Option<&str>) -> AuditReport {
