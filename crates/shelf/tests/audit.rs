@@ -440,8 +440,16 @@ fn open_bandit_positions_and_propensities() {
             return;
         };
         let r = run(vec![(TableKind::Events, p)], None);
-        assert_eq!(r.tables[0].preset.as_deref(), Some("open-bandit"), "{campaign}");
-        assert_eq!(rows(&r, "PB001", None), 0, "{campaign}: position inversions");
+        assert_eq!(
+            r.tables[0].preset.as_deref(),
+            Some("open-bandit"),
+            "{campaign}"
+        );
+        assert_eq!(
+            rows(&r, "PB001", None),
+            0,
+            "{campaign}: position inversions"
+        );
         let pb002: Vec<_> = r.findings.iter().filter(|f| f.code == "PB002").collect();
         assert_eq!(
             pb002.iter().map(|f| f.rows_affected).sum::<u64>(),
