@@ -35,6 +35,8 @@ pub static CHECKS: &[&dyn Check] = &[
     &empty_query::EmptyQuery,
     &duplicate_queries::DuplicateQueries,
     &query_too_long::QueryTooLong,
+    &zero_result_query::ZeroResultQuery,
+    &never_clicked_query::NeverClickedQuery,
     &unknown_item::UnknownItem,
     &item_without_interactions::ItemWithoutInteractions,
     &unparseable_value::UnparseableValue,

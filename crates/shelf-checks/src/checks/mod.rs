@@ -51,6 +51,7 @@ pub mod mixed_scripts;
 pub mod mixed_types;
 pub mod mojibake;
 pub mod negative_price;
+pub mod never_clicked_query;
 pub mod non_positive_quantity;
 pub mod non_product_line;
 pub mod null_like_string;
@@ -72,6 +73,7 @@ pub mod unknown_item;
 pub mod unparseable_value;
 pub mod user_rule;
 pub mod zero_price;
+pub mod zero_result_query;
 
 /// Roles holding free text.
 pub(crate) const TEXT_ROLES: &[Role] = &[Role::Title, Role::Description, Role::Query, Role::Text];
