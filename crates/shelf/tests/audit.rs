@@ -332,6 +332,29 @@ fn home_depot_noisy_labels_find_flipped_labels() {
 }
 
 #[test]
+fn esci_sample_titles_come_from_the_catalog() {
+    let (Some(j), Some(c)) = (
+        data("esci/test-sample.parquet"),
+        data("esci/sample-products.jsonl"),
+    ) else {
+        return;
+    };
+    let r = run(
+        vec![(TableKind::Judgments, j), (TableKind::Catalog, c)],
+        None,
+    );
+    // The judgments carry ASINs only; noisy-label joins the catalog's titles (the plan fails
+    // loudly if that SQL breaks) and, with 16 judgments of one query, trains no model.
+    let ran = r
+        .checks
+        .iter()
+        .find(|c| c.code == "JU004")
+        .expect("noisy-label planned on ESCI judgments with a catalog");
+    assert_eq!(ran.table, "judgments");
+    assert_eq!(ran.rows_affected, 0);
+}
+
+#[test]
 fn taobao_without_header() {
     let Some(p) = data("taobao_userbehavior/UserBehavior_head.csv") else {
         return;

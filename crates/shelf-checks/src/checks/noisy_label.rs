@@ -53,9 +53,9 @@ Why: a label that says the opposite of what the item is distorts every offline m
 computed from it and teaches a learned ranker the wrong thing; on crowd-sourced judgments a
 few percent are slips (a wrong row, a swapped scale) that no aggregate shows.
 
-Example: `cordless drill` → `Rain Bird 1/2 in. Drip Tubing Coil`, labelled 3: the title shares
-none of the query's 2 words and ranks last of 8 judged items for it; the model gives 0.81 to
-'low'.
+Example: `gas grill` → `Weber Genesis 3-Burner Gas Grill`, labelled 0 on a 0–3 scale: the
+title contains the whole query as a phrase and ranks first of the query's 7 judged items by
+BM25; the model gives 0.90 to '3 (highest)' and 0.09 to '0 (lowest)'.
 
 Settings ([checks.noisy-label]): min_judgments (200), folds (5), seed (1, the fold shuffle),
 min_margin (0: how much more probable the far class must be than the label's), l2 (0.001, the
@@ -295,7 +295,8 @@ fn reason(review: &Review, row: &Row, s: &Suspect) -> String {
     } else {
         ""
     };
-    let rank = if f.judged_in_query > 1 {
+    // Without a shared term every such item ties at BM25 0: a rank would say nothing.
+    let rank = if f.judged_in_query > 1 && f.matched_terms > 0 {
         format!(
             "; it ranks {} of {} judged items for this query by BM25",
             f.rank, f.judged_in_query
@@ -303,10 +304,15 @@ fn reason(review: &Review, row: &Row, s: &Suspect) -> String {
     } else {
         String::new()
     };
+    // `labelled 2.67 (high, over 2.33)`, `labelled 3 (highest)`, `labelled E (exact)`.
+    let given = c.name(s.given);
+    let labelled = match given.strip_prefix(row.label_raw.as_str()) {
+        Some(rest) if !rest.is_empty() => format!("{}{rest}", row.label_raw),
+        Some(_) => row.label_raw.clone(),
+        None => format!("{} ({given})", row.label_raw),
+    };
     format!(
-        "labelled {} ({}) but {overlap}{numbers}{rank}; the model gives {:.2} to '{}' and {:.2} to '{}'",
-        row.label_raw,
-        c.name(s.given),
+        "labelled {labelled} but {overlap}{numbers}{rank}; the model gives {:.2} to '{}' and {:.2} to '{}'",
         s.p_likely,
         c.name(s.likely),
         s.p_given,

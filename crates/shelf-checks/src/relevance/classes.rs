@@ -68,15 +68,22 @@ impl Classes {
                 Binning::Thirds { lo, hi }
             };
         let names = match binning {
-            Binning::Integers { lo } => (0..=(hi - lo) as i64)
-                .map(|k| format!("{}", lo + k as f64))
-                .collect(),
+            Binning::Integers { lo } => {
+                let top = (hi - lo) as i64;
+                (0..=top)
+                    .map(|k| match k {
+                        0 => format!("{} (lowest)", lo),
+                        k if k == top => format!("{} (highest)", lo + k as f64),
+                        k => format!("{}", lo + k as f64),
+                    })
+                    .collect()
+            }
             Binning::Thirds { lo, hi } => {
                 let (a, b) = (lo + (hi - lo) / 3.0, lo + 2.0 * (hi - lo) / 3.0);
                 vec![
-                    format!("low (under {})", round2(a)),
-                    format!("middle ({}–{})", round2(a), round2(b)),
-                    format!("high (over {})", round2(b)),
+                    format!("low, under {}", round2(a)),
+                    format!("middle, {}–{}", round2(a), round2(b)),
+                    format!("high, over {}", round2(b)),
                 ]
             }
         };
@@ -144,7 +151,7 @@ mod tests {
             .map(|&l| c.of(l))
             .collect();
         assert_eq!(classes, vec![0, 0, 0, 0, 1, 1, 1, 2, 2, 2]);
-        assert_eq!(c.name(0), "low (under 1.67)");
+        assert_eq!(c.name(0), "low, under 1.67");
         assert!(c.far(0, 2) && !c.far(0, 1) && !c.far(1, 2));
     }
 
@@ -158,6 +165,7 @@ mod tests {
         assert!(binary.far(0, 1));
         let observed = Classes::for_scale(None, &[0.0, 1.0, 2.0]).unwrap();
         assert_eq!((observed.count(), observed.of(2.0)), (3, 2));
+        assert_eq!(observed.name(2), "2 (highest)");
         assert!(Classes::for_scale(None, &[2.0, 2.0]).is_none());
     }
 
