@@ -58,7 +58,8 @@ impl Classes {
                 (lo, hi)
             }
         };
-        if !(hi > lo) {
+        // Also refuses a NaN end.
+        if hi.partial_cmp(&lo) != Some(std::cmp::Ordering::Greater) {
             return None;
         }
         let binning =

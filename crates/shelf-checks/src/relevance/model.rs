@@ -140,10 +140,10 @@ impl Logistic {
                     self.scores(z, &mut probs);
                     softmax(&mut probs);
                     s.loss -= probs[y].max(1e-300).ln();
-                    for a in 0..k {
-                        let r = probs[a] - f64::from(u8::from(a == y));
-                        for i in 0..D {
-                            s.grad[a * D + i] += r * z[i];
+                    for (a, (pa, g)) in probs.iter().zip(s.grad.chunks_mut(D)).enumerate() {
+                        let r = pa - f64::from(u8::from(a == y));
+                        for (g, zi) in g.iter_mut().zip(z) {
+                            *g += r * zi;
                         }
                     }
                     if !hessian {
@@ -152,13 +152,15 @@ impl Logistic {
                     for a in 0..k {
                         for b in a..k {
                             let c = probs[a] * (f64::from(u8::from(a == b)) - probs[b]);
-                            for i in 0..D {
-                                let ci = c * z[i];
+                            for (i, zi) in z.iter().enumerate() {
+                                let ci = c * zi;
                                 let row = (a * D + i) * p + b * D;
                                 // Within a diagonal block only the upper triangle is needed.
                                 let from = if a == b { i } else { 0 };
-                                for j in from..D {
-                                    s.hess[row + j] += ci * z[j];
+                                for (h, zj) in
+                                    s.hess[row + from..row + D].iter_mut().zip(&z[from..])
+                                {
+                                    *h += ci * zj;
                                 }
                             }
                         }
