@@ -12,6 +12,7 @@ pub mod checks;
 pub mod dedup;
 pub mod plan;
 pub mod registry;
+pub mod relevance;
 pub mod runner;
 pub mod text;
 pub mod udf;

@@ -18,6 +18,7 @@ pub static CHECKS: &[&dyn Check] = &[
     &conflicting_labels::ConflictingLabels,
     &single_label_query::SingleLabelQuery,
     &label_out_of_scale::LabelOutOfScale,
+    &noisy_label::NoisyLabel,
     &missing_value::MissingValue,
     &null_like_string::NullLikeString,
     &test_value::TestValue,

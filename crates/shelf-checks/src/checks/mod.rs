@@ -52,6 +52,7 @@ pub mod mixed_types;
 pub mod mojibake;
 pub mod negative_price;
 pub mod never_clicked_query;
+pub mod noisy_label;
 pub mod non_positive_quantity;
 pub mod non_product_line;
 pub mod null_like_string;
