@@ -427,6 +427,7 @@ fn outcome(review: &Review, rows: &[Row], params: &NoiseParams) -> Option<Outcom
         code: CODE,
         key: String::new(),
         row_ids: ids,
+        rows_sql: None,
         examples,
         evidence,
         message: Some(format!(
