@@ -2,7 +2,7 @@
 //!
 //! SQL reduces the event log to one row of behaviour per actor (a user, or a session where the
 //! user is unknown): rates, the regularity of the gaps between actions, night share, funnel
-//! counts, the actor's opening sequence and how many other actors share it, IP fan-out. This
+//! counts, how many other actors performed one of its sequences of actions exactly, IP fan-out. This
 //! module judges those rows:
 //!
 //! - **Rules** with thresholds a person can check ("41 actions in one minute") say *why*. A
@@ -48,9 +48,8 @@ pub struct Actor {
     /// [`NIGHT_SHARE`] the log has no night to speak of (one time zone missing, times of day
     /// not recorded), and the night rule stays silent.
     pub quiet_share: f64,
-    /// Length of the opening sequence (at most [`SEQUENCE_STEPS`] actions) and the number of
-    /// actors (this one included) whose opening sequence is identical.
-    pub sequence_len: u64,
+    /// The most actors (this one included) that performed one of this actor's sequences of
+    /// `min_sequence` consecutive actions (same items, same order); 1 when none is shared.
     pub sequence_sharers: u64,
     /// The most actors seen on one of this actor's IPs (0 without an IP column).
     pub ip_fanout: u64,
@@ -60,9 +59,6 @@ pub struct Actor {
 /// Taobao log has 4.6% of its actions in its six quietest hours; an even spread has 25%, and a
 /// log whose times carry no time of day has everything in one hour.
 pub const NIGHT_SHARE: f64 = 0.1;
-
-/// How many opening actions form an actor's sequence fingerprint.
-pub const SEQUENCE_STEPS: u64 = 20;
 
 /// Thresholds (`[checks.bot-traffic]` in shelf.toml).
 #[derive(Debug, Clone, PartialEq)]
@@ -75,7 +71,8 @@ pub struct Settings {
     /// Strong: at least `min_gaps` gaps whose coefficient of variation is at most `max_gap_cv`.
     pub min_gaps: f64,
     pub max_gap_cv: f64,
-    /// Strong: an opening sequence of at least this many actions shared by `min_sharers` actors.
+    /// Strong: a sequence of this many consecutive actions (3 or more items) shared by
+    /// `min_sharers` actors.
     pub min_sequence: f64,
     pub min_sharers: f64,
     /// Strong: at least this many carts, no purchase, and more carts than views.
@@ -126,7 +123,7 @@ pub const FEATURES: [&str; 6] = [
     "regularity of the gaps between actions",
     "share of distinct items",
     "carts without a purchase",
-    "actors sharing the opening sequence",
+    "actors sharing a sequence of actions",
 ];
 
 /// The ECOD features of an actor: its core behaviour (how fast, how regular, how broad, how it
@@ -151,11 +148,7 @@ fn features(a: &Actor) -> Vec<f64> {
         } else {
             0.0
         },
-        if a.sequence_len >= 5 {
-            a.sequence_sharers as f64
-        } else {
-            1.0
-        },
+        a.sequence_sharers as f64,
     ]
 }
 
@@ -184,12 +177,12 @@ fn strong_rules(a: &Actor, s: &Settings) -> Vec<(&'static str, String)> {
             ),
         ));
     }
-    if a.sequence_len as f64 >= s.min_sequence && a.sequence_sharers as f64 >= s.min_sharers {
+    if a.sequence_sharers as f64 >= s.min_sharers {
         out.push((
             "shared-sequence",
             format!(
-                "the same {} opening actions (same items, same order) as {} other actors",
-                a.sequence_len,
+                "the same {} consecutive actions (same items, same order) as {} other actors",
+                s.min_sequence,
                 a.sequence_sharers - 1
             ),
         ));
@@ -340,7 +333,6 @@ mod tests {
             purchases: i % 2,
             // Some people shop at night: shares from 0 to 45%.
             night: (i * 7) % ((40 + i % 30) * 45 / 100),
-            sequence_len: 20,
             sequence_sharers: 1,
             ..Actor::default()
         }

@@ -6,7 +6,7 @@ use arrow::datatypes::{DataType, Float64Type};
 use serde_json::{Map, Value, json};
 use shelf_core::{Role, ShelfError, ShelfResult, TableKind};
 
-use crate::bots::{self, Actor, SEQUENCE_STEPS, Settings};
+use crate::bots::{self, Actor, Settings};
 use crate::plan::{Analysis, Analyzer, Check, Ctx, Outcome, ProbeSpec, sql_str};
 
 /// BT001
@@ -30,11 +30,11 @@ What: finds users (or sessions, where the user is unknown) whose behaviour is no
 The log is reduced to one row per actor: actions per minute and per day (an order's lines are
 one action), how regular the gaps between actions are, the share of actions in the log's six
 quietest hours of the day, distinct items, views, carts and purchases, the first 20 actions
-as a sequence and how many actors share it exactly, and the most actors on one IP. Then:
+as sequences of 8 and how many actors share one exactly, and the most actors on one IP. Then:
 - strong rules flag on their own: high-rate (30 actions in one minute, or 10 per active
   minute over 100 actions or more), periodic (20 or more
-  gaps that vary by at most 15%), shared-sequence (the same 8 or more opening actions as 2
-  other actors: a click farm), cart-stuffing (20 carts, more carts than views, no purchase);
+  gaps that vary by at most 15%), shared-sequence (the same 8 consecutive actions, over at least 3
+  different items, as 2 other actors: a click farm), cart-stuffing (20 carts, more carts than views, no purchase);
 - weak rules (night: half of 50 or more actions in the quiet hours; shared-ip: an IP with 20
   actors; high-volume: 500 actions in a day) flag only when the actor is also among the 1%
   most unusual by ECOD, an outlier score over the same behaviour features that needs no
@@ -110,7 +110,7 @@ and sequences with the team that owns tracking."
             } else {
                 Role::SessionId
             }),
-            behaviour_sql(t, &actor),
+            behaviour_sql(t, &actor, settings.min_sequence.clamp(3.0, 20.0) as usize),
             Arc::new(BotJudge {
                 settings,
                 actor: actor.clone(),
@@ -123,7 +123,7 @@ and sequences with the team that owns tracking."
 
 /// One row of behaviour per actor (see [`Actor`]). Every step is a grouping or a window over
 /// the log, so it streams and spills; nothing but the per-actor rows reaches Rust.
-fn behaviour_sql(t: &crate::plan::TableInfo, actor: &str) -> String {
+fn behaviour_sql(t: &crate::plan::TableInfo, actor: &str, n: usize) -> String {
     let item = if t.has(Role::ItemId) {
         "item_id"
     } else {
@@ -172,26 +172,43 @@ fn behaviour_sql(t: &crate::plan::TableInfo, actor: &str) -> String {
            FROM (SELECT actor, t / 60 AS minute, count(*) AS c FROM a GROUP BY actor, t / 60) GROUP BY actor), \
          dd AS (SELECT actor, max(c) AS peak_day \
            FROM (SELECT actor, t / 86400 AS day, count(*) AS c FROM a GROUP BY actor, t / 86400) GROUP BY actor), \
-         s AS (SELECT actor, count(*) AS sequence_len, \
-           shelf_hash(array_to_string(array_agg(concat(coalesce(kind, ''), ':', coalesce(item, '')) ORDER BY step), ' ')) AS seq \
-           FROM g WHERE step <= {SEQUENCE_STEPS} GROUP BY actor), \
-         sh AS (SELECT seq, count(*) AS sharers FROM s GROUP BY seq), \
+         ng AS (SELECT actor, {grams}), \
+         grams AS (SELECT DISTINCT actor, shelf_hash(array_to_string(steps, ' ')) AS gram FROM ng \
+           WHERE last IS NOT NULL AND cardinality(array_distinct(steps)) >= 3), \
+         gc AS (SELECT gram, count(*) AS sharers FROM grams GROUP BY gram HAVING count(*) > 1), \
+         sq AS (SELECT grams.actor, max(gc.sharers) AS sharers FROM grams JOIN gc ON grams.gram = gc.gram \
+           GROUP BY grams.actor), \
          ipf AS (SELECT ip, count(DISTINCT actor) AS fan FROM e WHERE ip IS NOT NULL GROUP BY ip), \
          af AS (SELECT x.actor, max(ipf.fan) AS ip_fanout FROM (SELECT DISTINCT actor, ip FROM e WHERE ip IS NOT NULL) x \
            JOIN ipf ON x.ip = ipf.ip GROUP BY x.actor), \
          r AS (SELECT actor, count(*) AS event_rows, min(row_id) AS first_row FROM e GROUP BY actor) \
          SELECT f.actor, r.event_rows, r.first_row, f.actions, f.span, m.active_minutes, m.peak_minute, \
            dd.peak_day, f.gaps, f.gap_mean, f.gap_std, f.items, f.views, f.carts, f.purchases, f.night, \
-           s.sequence_len, sh.sharers, coalesce(af.ip_fanout, 0) AS ip_fanout, qs.quiet_share \
+           coalesce(sq.sharers, 1) AS sharers, coalesce(af.ip_fanout, 0) AS ip_fanout, qs.quiet_share \
          FROM qs CROSS JOIN f JOIN r ON f.actor = r.actor JOIN m ON f.actor = m.actor \
-           JOIN dd ON f.actor = dd.actor JOIN s ON f.actor = s.actor JOIN sh ON s.seq = sh.seq \
+           JOIN dd ON f.actor = dd.actor LEFT JOIN sq ON f.actor = sq.actor \
            LEFT JOIN af ON f.actor = af.actor \
          ORDER BY f.actor",
+        grams = sequence_window(n),
         order = if t.has(Role::OrderId) {
             ", order_id"
         } else {
             ""
         },
+    )
+}
+
+/// `steps`: each action with the next `n - 1` of the same actor (kind and item), in time order.
+fn sequence_window(n: usize) -> String {
+    let step = "concat(coalesce(kind, ''), ':', coalesce(item, ''))";
+    let window = "OVER (PARTITION BY actor ORDER BY t, action)";
+    let mut parts = vec![step.to_string()];
+    parts.extend((1..n).map(|k| format!("lead({step}, {k}) {window}")));
+    // `last` is NULL where fewer than `n` actions are left.
+    format!(
+        "make_array({}) AS steps, {} AS last FROM a",
+        parts.join(", "),
+        parts[n - 1]
     )
 }
 
@@ -238,8 +255,7 @@ fn read(batches: &[RecordBatch]) -> ShelfResult<Vec<Actor>> {
             num("purchases")?,
         );
         let (night, quiet) = (num("night")?, num("quiet_share")?);
-        let (sequence, sharers, fanout) =
-            (num("sequence_len")?, num("sharers")?, num("ip_fanout")?);
+        let (sharers, fanout) = (num("sharers")?, num("ip_fanout")?);
         for i in 0..b.num_rows() {
             actors.push(Actor {
                 id: ids.value(i).to_string(),
@@ -263,7 +279,6 @@ fn read(batches: &[RecordBatch]) -> ShelfResult<Vec<Actor>> {
                 purchases: purchases[i] as u64,
                 night: night[i] as u64,
                 quiet_share: quiet[i],
-                sequence_len: sequence[i] as u64,
                 sequence_sharers: sharers[i] as u64,
                 ip_fanout: fanout[i] as u64,
             });

@@ -7,7 +7,7 @@
 //! - periodic clicker: 30–120 clicks on 1–3 items every 20–600 s (5–120 min in a log of whole
 //!   minutes), each gap jittered by up to 2–20%;
 //! - click farm: 4–8 accounts that each play the same 8–15-item script, at different times,
-//!   with human-like gaps (exponential, mean 30 s);
+//!   with human-like gaps (exponential, mean 30 s), after and before 0–3 views of their own;
 //! - cart stuffer: 20–80 carts of random items, 0–5 views, no purchase, exponential gaps
 //!   (mean 20 s) — only where the log has event types (Taobao).
 //!
@@ -139,7 +139,14 @@ fn bots(pool: &Pool, kinds: &[Kind], per_kind: u64, rng: &mut Rng) -> (Vec<Kind>
                     for _ in 0..accounts {
                         let b = new_bot(kind, &mut owner);
                         let mut t = start(rng);
-                        for item in &script {
+                        // Each account browses a little before and after the script.
+                        let before: Vec<String> = (0..rng.int(0, 3))
+                            .map(|_| rng.pick(&pool.items).clone())
+                            .collect();
+                        let after: Vec<String> = (0..rng.int(0, 3))
+                            .map(|_| rng.pick(&pool.items).clone())
+                            .collect();
+                        for item in before.iter().chain(&script).chain(&after) {
                             t += 1.0 + rng.exp(30.0);
                             events.push(Event {
                                 bot: b,
