@@ -122,7 +122,8 @@ and sequences with the team that owns tracking."
 }
 
 /// One row of behaviour per actor (see [`Actor`]). Every step is a grouping or a window over
-/// the log, so it streams and spills; nothing but the per-actor rows reaches Rust.
+/// the log, so it streams and spills; nothing but the per-actor rows reaches Rust. Joins with
+/// a log-sized side build on the small side (`quiet RIGHT JOIN g`, `gc JOIN grams`).
 fn behaviour_sql(t: &crate::plan::TableInfo, actor: &str, n: usize) -> String {
     let item = if t.has(Role::ItemId) {
         "item_id"
@@ -167,16 +168,15 @@ fn behaviour_sql(t: &crate::plan::TableInfo, actor: &str, n: usize) -> String {
            count(CASE WHEN kind = 'cart' THEN 1 END) AS carts, \
            count(CASE WHEN kind = 'purchase' THEN 1 END) AS purchases, \
            count(quiet.h) AS night \
-           FROM g LEFT JOIN quiet ON g.h = quiet.h GROUP BY actor), \
+           FROM quiet RIGHT JOIN g ON g.h = quiet.h GROUP BY actor), \
          m AS (SELECT actor, count(*) AS active_minutes, max(c) AS peak_minute \
            FROM (SELECT actor, t / 60 AS minute, count(*) AS c FROM a GROUP BY actor, t / 60) GROUP BY actor), \
          dd AS (SELECT actor, max(c) AS peak_day \
            FROM (SELECT actor, t / 86400 AS day, count(*) AS c FROM a GROUP BY actor, t / 86400) GROUP BY actor), \
          ng AS (SELECT actor, {grams}), \
-         grams AS (SELECT DISTINCT actor, shelf_hash(array_to_string(steps, ' ')) AS gram FROM ng \
-           WHERE last IS NOT NULL AND cardinality(array_distinct(steps)) >= 3), \
+         grams AS (SELECT DISTINCT actor, gram FROM ng WHERE last IS NOT NULL AND items >= 3), \
          gc AS (SELECT gram, count(*) AS sharers FROM grams GROUP BY gram HAVING count(*) > 1), \
-         sq AS (SELECT grams.actor, max(gc.sharers) AS sharers FROM grams JOIN gc ON grams.gram = gc.gram \
+         sq AS (SELECT grams.actor, max(gc.sharers) AS sharers FROM gc JOIN grams ON grams.gram = gc.gram \
            GROUP BY grams.actor), \
          ipf AS (SELECT ip, count(DISTINCT actor) AS fan FROM e WHERE ip IS NOT NULL GROUP BY ip), \
          af AS (SELECT x.actor, max(ipf.fan) AS ip_fanout FROM (SELECT DISTINCT actor, ip FROM e WHERE ip IS NOT NULL) x \
@@ -198,17 +198,18 @@ fn behaviour_sql(t: &crate::plan::TableInfo, actor: &str, n: usize) -> String {
     )
 }
 
-/// `steps`: each action with the next `n - 1` of the same actor (kind and item), in time order.
+/// Per action: `gram`, a hash of it and the next `n - 1` actions of the same actor (kind and
+/// item, in time order), `items`, how many different steps they hold, and `last`, NULL where
+/// fewer than `n` actions are left. Steps are hashed first, so the window moves integers.
 fn sequence_window(n: usize) -> String {
-    let step = "concat(coalesce(kind, ''), ':', coalesce(item, ''))";
     let window = "OVER (PARTITION BY actor ORDER BY t, action)";
-    let mut parts = vec![step.to_string()];
-    parts.extend((1..n).map(|k| format!("lead({step}, {k}) {window}")));
-    // `last` is NULL where fewer than `n` actions are left.
+    let mut steps = vec!["s".to_string()];
+    steps.extend((1..n).map(|k| format!("lead(s, {k}) {window}")));
     format!(
-        "make_array({}) AS steps, {} AS last FROM a",
-        parts.join(", "),
-        parts[n - 1]
+        "shelf_hash({all}) AS gram, cardinality(array_distinct(make_array({all}))) AS items, \
+         {last} AS last FROM (SELECT actor, t, action, shelf_hash(kind, item) AS s FROM a)",
+        all = steps.join(", "),
+        last = steps[n - 1]
     )
 }
 
