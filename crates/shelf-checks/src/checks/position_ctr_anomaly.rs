@@ -33,7 +33,7 @@ negatives.
 
 Example: position 3 has CTR 1.2% over 40,000 impressions, position 1 has 0.6% (z = 8.9).
 
-Settings ([checks.position-ctr-anomaly]): min_z (3), min_expected_clicks (20).
+Settings ([checks.position-ctr-anomaly]): min_z (3), min_lift (0.2), min_expected_clicks (20).
 
 Fix: check how positions are logged; for items never clicked, check that they render and that
 their clicks reach the log, and drop their impressions until they do."
@@ -47,6 +47,7 @@ their clicks reach the log, and drop their impressions until they do."
             return vec![];
         }
         let min_z = ctx.params.f64(CODE, NAME, "min_z", 3.0);
+        let min_lift = ctx.params.f64(CODE, NAME, "min_lift", 0.2);
         let min_expected = ctx.params.f64(CODE, NAME, "min_expected_clicks", 20.0);
         let item = if t.has(Role::ItemId) {
             "item_id"
@@ -66,7 +67,8 @@ their clicks reach the log, and drop their impressions until they do."
                FROM p lo JOIN p hi ON hi.pos < lo.pos \
                WHERE lo.k + hi.k > 0 AND lo.k + hi.k < lo.n + hi.n), \
              worst AS (SELECT pos, ctr, better, better_ctr, z FROM (SELECT *, row_number() OVER \
-               (PARTITION BY pos ORDER BY z DESC, better) AS rn FROM pairs WHERE z >= {min_z}) WHERE rn = 1), \
+               (PARTITION BY pos ORDER BY z DESC, better) AS rn FROM pairs \
+               WHERE z >= {min_z} AND ctr >= (1.0 + {min_lift}) * better_ctr) WHERE rn = 1), \
              items AS (SELECT e.item, count(*) AS impressions, sum(e.c) AS clicks, sum(p.k / p.n) AS expected \
                FROM e JOIN p ON e.pos = p.pos WHERE e.item IS NOT NULL GROUP BY e.item \
                HAVING sum(e.c) = 0 AND sum(p.k / p.n) >= {min_expected}) \
