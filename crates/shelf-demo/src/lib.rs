@@ -11,8 +11,12 @@
 //! - **Ground truth is detected, not remembered.** Each code's definition is written as a
 //!   detector (`oracle`), and the truth is what the detectors find in the rows as written, so
 //!   natural defects (items nobody viewed) and side effects are listed exactly. Injection only
-//!   guarantees at least five instances of each code. NU006 alone comes from the injection
-//!   log, because only the generator knows a category's typical price.
+//!   guarantees at least five instances of each code. NU006, DU004 and DU005 come from the
+//!   generator instead, because only it knows a category's typical price, which rows list one
+//!   product and which products are sizes of one line (`catalog::tag_listings`).
+//! - **Products are identifiable.** Durable goods carry a model code, apparel a style number
+//!   (货号 / Style #), consumables a line name and net content — unique per product, so that
+//!   only the injected re-listings read as duplicates and only the injected sizes as variants.
 //! - Clean rows are kept clean on purpose: titles 5–200 characters, never all caps or stuffed,
 //!   prices within a third and three times their category's typical price, distinct
 //!   normalized queries, at least two distinct labels per judged query.
@@ -67,6 +71,8 @@ pub const CODES: &[(&str, &[&str])] = &[
     ("DU001", &["catalog", "events"]),
     ("DU002", &["catalog"]),
     ("DU003", &["events"]),
+    ("DU004", &["catalog"]),
+    ("DU005", &["catalog"]),
     ("JU001", &["judgments"]),
     ("JU002", &["judgments"]),
     ("JU003", &["judgments"]),
@@ -169,6 +175,8 @@ pub(crate) struct Row {
     pub ty: usize,
     /// The clean numeric price (catalog).
     pub num: f64,
+    /// The product the row lists and how its title is written (catalog).
+    pub listing: Option<catalog::Listing>,
 }
 
 pub(crate) struct Tag {
@@ -184,6 +192,7 @@ impl Row {
             reserved: false,
             ty,
             num: 0.0,
+            listing: None,
         }
     }
 
@@ -277,8 +286,12 @@ fn ground_truth(t: &Tables, seed: u64) -> GroundTruth {
         for (i, r) in rows.iter().enumerate() {
             for tag in &r.tags {
                 injected.insert((table, tag.code, i), &tag.note);
-                if tag.code == "NU006" {
-                    defects.push(defect("NU006", table, i, Some("price"), &tag.note));
+                // Only the generator knows these: a category's typical price (NU006), which
+                // rows list one product and which products form one line (DU004, DU005).
+                match tag.code {
+                    "NU006" => defects.push(defect("NU006", table, i, Some("price"), &tag.note)),
+                    "DU004" | "DU005" => defects.push(defect(tag.code, table, i, None, &tag.note)),
+                    _ => {}
                 }
             }
         }
@@ -414,7 +427,7 @@ mod tests {
             let nu006 = r.tags.iter().any(|t| t.code == "NU006");
             if r.tags
                 .iter()
-                .all(|t| t.code == "DU001" || t.code == "DU002")
+                .all(|t| ["DU001", "DU002", "DU004", "DU005"].contains(&t.code))
             {
                 let p = p.expect("clean price parses");
                 assert!(

@@ -110,10 +110,16 @@ pub(crate) fn is_too_long(s: &str) -> bool {
     s.chars().count() > 300
 }
 
-/// TX006: at least 8 upper-case letters and no lower-case one.
+/// TX006: at least 8 upper-case letters, no lower-case one, and not mostly uncased script
+/// (a Chinese title with a capitalised brand and model code, `OPPO PDA-KT40 游戏 轻薄 智能手机`,
+/// is not shouting).
 pub(crate) fn is_all_caps(s: &str) -> bool {
     let upper = s.chars().filter(|c| c.is_uppercase()).count();
-    upper >= 8 && !s.chars().any(char::is_lowercase)
+    let uncased = s
+        .chars()
+        .filter(|c| c.is_alphabetic() && !c.is_uppercase() && !c.is_lowercase())
+        .count();
+    upper >= 8 && !s.chars().any(char::is_lowercase) && uncased * 2 <= upper
 }
 
 /// How often the most frequent whitespace-separated token occurs (case-folded, with
@@ -640,6 +646,7 @@ mod tests {
         assert!(has_mojibake("CafÃ©") && has_mojibake("Menâ€™s") && has_mojibake("Á¬ÒÂÈ¹"));
         assert!(!has_mojibake("Sony 连衣裙 ¥"));
         assert!(is_all_caps("SONY WIRELESS HEADPHONES") && !is_all_caps("Sony WH-1000XM4"));
+        assert!(!is_all_caps("OPPO PDA-KT40 游戏 轻薄 智能手机"));
         assert!(is_stuffed(
             "cheap shoes cheap shoes cheap shoes cheap shoes"
         ));

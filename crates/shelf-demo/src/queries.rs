@@ -40,7 +40,7 @@ fn candidates(ty: &ProductType) -> Vec<String> {
                     out.push(format!("{a}{n}"));
                     out.push(format!("{} {a}{n}", ty.brands[a.len() % ty.brands.len()]));
                 }
-                for s in ty.specs {
+                for s in ty.sizes.iter().chain(ty.specs) {
                     out.push(format!("{n} {s}"));
                 }
             }
@@ -65,7 +65,7 @@ fn candidates(ty: &ProductType) -> Vec<String> {
                 for a in ty.adjectives {
                     out.push(format!("{} {n}", a.to_lowercase()));
                 }
-                for s in ty.specs {
+                for s in ty.sizes.iter().chain(ty.specs) {
                     out.push(format!("{n} {}", s.to_lowercase()));
                 }
             }

@@ -14,26 +14,45 @@ pub(crate) struct ProductType {
     pub nouns: &'static [&'static str],
     pub brands: &'static [&'static str],
     pub adjectives: &'static [&'static str],
+    /// The dimension the type comes in (capacity, volume, weight, size or colour), one value
+    /// in every title: what a variant (DU005) changes. Written the way the matcher reads a
+    /// variant dimension (`4L`, `10片装`, `1.7 oz`, `黑色`); empty for types without variants.
+    pub sizes: &'static [&'static str],
+    /// Other words a title may carry, never of the `sizes` dimension.
     pub specs: &'static [&'static str],
     pub features: &'static [&'static str],
     /// Typical price in the type's home currency (CNY for Chinese, USD for English types).
     pub median: f64,
-    /// Whether English titles carry a model code such as `XR450`.
-    pub model: bool,
+    pub ident: Ident,
+}
+
+/// What tells two products of one type and brand apart in their titles, as real catalogs
+/// do it. Patterns: `?` a random capital letter, `#` a random digit, anything else literal.
+#[derive(Clone, Copy)]
+pub(crate) enum Ident {
+    /// Durable goods: a model code (`MB-FB40E511`), in Chinese titles too.
+    Model(&'static str),
+    /// Apparel, shoes, bags, bedding: a style number (`货号A2LD3191`, `Style #FD2722-002`).
+    Style(&'static str),
+    /// Consumables: product lines' names and taglines (`水能量`, `冰川水精粹 焕颜沁润`), told
+    /// apart further by net content. Each brand pairs names with other taglines, as brands do
+    /// not share a line's wording.
+    Line(&'static [(&'static str, &'static str)]),
 }
 
 macro_rules! ty {
-    ($lang:ident, $cat:expr, $nouns:expr, $brands:expr, $adj:expr, $specs:expr, $feat:expr, $median:expr, $model:expr) => {
+    ($lang:ident, $cat:expr, $nouns:expr, $brands:expr, $adj:expr, $sizes:expr, $specs:expr, $feat:expr, $median:expr, $ident:expr) => {
         ProductType {
             lang: Lang::$lang,
             category: $cat,
             nouns: &$nouns,
             brands: &$brands,
             adjectives: &$adj,
+            sizes: &$sizes,
             specs: &$specs,
             features: &$feat,
             median: $median,
-            model: $model,
+            ident: $ident,
         }
     };
 }
@@ -47,7 +66,8 @@ pub(crate) static TYPES: &[ProductType] = &[
         [
             "碎花", "雪纺", "法式", "修身", "收腰", "复古", "显瘦", "气质"
         ],
-        ["S码", "M码", "L码", "XL码", "黑色", "白色", "藏青色"],
+        ["黑色", "白色", "红色", "蓝色"],
+        ["S码", "M码", "L码", "XL码"],
         [
             "面料柔软亲肤",
             "垂坠感好",
@@ -57,7 +77,7 @@ pub(crate) static TYPES: &[ProductType] = &[
             "夏季透气清凉"
         ],
         219.0,
-        false
+        Ident::Style("?#??####")
     ),
     ty!(
         Zh,
@@ -65,7 +85,8 @@ pub(crate) static TYPES: &[ProductType] = &[
         ["T恤", "短袖T恤"],
         ["海澜之家", "森马", "李宁", "优衣库", "美特斯邦威"],
         ["纯棉", "宽松", "圆领", "休闲", "速干", "印花", "百搭"],
-        ["M码", "L码", "XL码", "XXL码", "白色", "黑色", "灰色"],
+        ["白色", "黑色", "灰色", "蓝色"],
+        ["M码", "L码", "XL码", "XXL码"],
         [
             "精梳纯棉面料",
             "透气吸汗",
@@ -74,7 +95,7 @@ pub(crate) static TYPES: &[ProductType] = &[
             "多色可选"
         ],
         79.0,
-        false
+        Ident::Style("??#?####")
     ),
     ty!(
         Zh,
@@ -82,7 +103,8 @@ pub(crate) static TYPES: &[ProductType] = &[
         ["跑步鞋", "运动鞋"],
         ["李宁", "安踏", "特步", "361度", "匹克"],
         ["轻便", "透气", "减震", "防滑", "耐磨", "男款", "女款"],
-        ["39码", "40码", "41码", "42码", "43码", "黑白"],
+        ["黑色", "白色", "灰色"],
+        ["39码", "40码", "41码", "42码", "43码"],
         [
             "轻量化鞋面",
             "回弹中底缓震",
@@ -91,7 +113,7 @@ pub(crate) static TYPES: &[ProductType] = &[
             "适合日常慢跑"
         ],
         399.0,
-        false
+        Ident::Style("????###-#")
     ),
     ty!(
         Zh,
@@ -99,7 +121,8 @@ pub(crate) static TYPES: &[ProductType] = &[
         ["蓝牙耳机", "无线耳机"],
         ["华为", "小米", "漫步者", "荣耀", "倍思"],
         ["降噪", "入耳式", "半入耳", "运动", "长续航", "低延迟"],
-        ["白色", "黑色", "蓝色", "标准版", "Pro版"],
+        ["白色", "黑色", "蓝色"],
+        ["标准版", "Pro版"],
         [
             "主动降噪",
             "蓝牙5.3稳定连接",
@@ -108,7 +131,7 @@ pub(crate) static TYPES: &[ProductType] = &[
             "IPX4防水"
         ],
         299.0,
-        false
+        Ident::Model("??-T###?")
     ),
     ty!(
         Zh,
@@ -116,7 +139,8 @@ pub(crate) static TYPES: &[ProductType] = &[
         ["保温杯"],
         ["膳魔师", "象印", "富光", "苏泊尔", "哈尔斯"],
         ["不锈钢", "大容量", "便携", "商务", "儿童", "车载"],
-        ["350ml", "500ml", "750ml", "白色", "樱花粉"],
+        ["350ml", "500ml", "750ml"],
+        ["白色", "樱花粉"],
         [
             "316不锈钢内胆",
             "12小时长效保温",
@@ -125,7 +149,7 @@ pub(crate) static TYPES: &[ProductType] = &[
             "易清洗"
         ],
         129.0,
-        false
+        Ident::Model("??-???###")
     ),
     ty!(
         Zh,
@@ -133,7 +157,8 @@ pub(crate) static TYPES: &[ProductType] = &[
         ["面膜"],
         ["百雀羚", "自然堂", "珀莱雅", "一叶子", "完美日记"],
         ["补水", "保湿", "美白", "修护", "清洁", "舒缓"],
-        ["10片装", "20片装", "5片装", "礼盒装"],
+        ["5片装", "10片装", "20片装"],
+        ["礼盒装"],
         [
             "深层补水锁水",
             "温和不刺激",
@@ -142,7 +167,20 @@ pub(crate) static TYPES: &[ProductType] = &[
             "提亮肤色"
         ],
         89.0,
-        false
+        Ident::Line(&[
+            ("水能量", "冰川水精粹 焕颜沁润"),
+            ("玻尿酸", "三重分子 深层锁水"),
+            ("烟酰胺", "377精华 亮白淡斑"),
+            ("积雪草", "积雪草苷 舒缓泛红"),
+            ("胶原蛋白", "重组三型 紧致抗皱"),
+            ("人参", "长白山参 滋养焕活"),
+            ("樱花", "京都花萃 嫩肤透亮"),
+            ("海藻", "深海褐藻 控油清透"),
+            ("氨基酸", "温和洁净 细致毛孔"),
+            ("熬夜", "急救修护 暗沉专研"),
+            ("寡肽", "六胜肽 修护屏障"),
+            ("黑绷带", "抗初老 弹润紧致"),
+        ])
     ),
     ty!(
         Zh,
@@ -150,7 +188,8 @@ pub(crate) static TYPES: &[ProductType] = &[
         ["手机", "智能手机"],
         ["华为", "小米", "荣耀", "vivo", "OPPO"],
         ["5G", "全网通", "旗舰", "拍照", "游戏", "轻薄"],
-        ["8+256GB", "12+256GB", "12+512GB", "曜石黑", "冰川白"],
+        ["128GB", "256GB", "512GB"],
+        ["曜石黑", "冰川白"],
         [
             "6.7英寸OLED屏幕",
             "5000mAh大电池",
@@ -159,7 +198,7 @@ pub(crate) static TYPES: &[ProductType] = &[
             "IP68防尘防水"
         ],
         2999.0,
-        false
+        Ident::Model("???-??##")
     ),
     ty!(
         Zh,
@@ -167,7 +206,8 @@ pub(crate) static TYPES: &[ProductType] = &[
         ["电饭煲"],
         ["美的", "苏泊尔", "九阳", "小熊", "松下"],
         ["智能", "家用", "迷你", "多功能", "预约", "柴火饭"],
-        ["3L", "4L", "5L", "不粘内胆"],
+        ["3L", "4L", "5L"],
+        ["不粘内胆"],
         [
             "IH电磁加热",
             "24小时预约",
@@ -176,7 +216,7 @@ pub(crate) static TYPES: &[ProductType] = &[
             "多种烹饪模式"
         ],
         299.0,
-        false
+        Ident::Model("??-??##?###")
     ),
     ty!(
         Zh,
@@ -184,7 +224,8 @@ pub(crate) static TYPES: &[ProductType] = &[
         ["空气净化器", "净化器"],
         ["美的", "小米", "格力", "飞利浦", "352"],
         ["家用", "除甲醛", "静音", "智能", "卧室"],
-        ["标准版", "升级版", "白色"],
+        ["白色", "灰色"],
+        ["标准版", "升级版"],
         [
             "HEPA滤网",
             "高效除甲醛",
@@ -193,7 +234,7 @@ pub(crate) static TYPES: &[ProductType] = &[
             "适用面积60平米"
         ],
         1299.0,
-        false
+        Ident::Model("KJ###?-??#")
     ),
     ty!(
         Zh,
@@ -201,7 +242,8 @@ pub(crate) static TYPES: &[ProductType] = &[
         ["电热水壶", "烧水壶"],
         ["美的", "苏泊尔", "九阳", "小熊", "小米"],
         ["不锈钢", "家用", "保温", "大容量", "防烫"],
-        ["1.5L", "1.7L", "1.8L", "白色"],
+        ["1.5L", "1.7L", "1.8L"],
+        ["白色"],
         [
             "304不锈钢内胆",
             "快速烧水",
@@ -210,7 +252,7 @@ pub(crate) static TYPES: &[ProductType] = &[
             "双层防烫"
         ],
         99.0,
-        false
+        Ident::Model("??-##??##")
     ),
     ty!(
         Zh,
@@ -218,7 +260,8 @@ pub(crate) static TYPES: &[ProductType] = &[
         ["每日坚果", "混合坚果"],
         ["三只松鼠", "良品铺子", "百草味", "洽洽", "沃隆"],
         ["原味", "礼盒", "独立包装", "孕妇", "儿童"],
-        ["750g", "30袋", "1kg", "礼盒装"],
+        ["500g", "750g", "1kg"],
+        ["礼盒装"],
         [
             "多种坚果科学配比",
             "独立小包装",
@@ -227,7 +270,20 @@ pub(crate) static TYPES: &[ProductType] = &[
             "办公室零食"
         ],
         89.0,
-        false
+        Ident::Line(&[
+            ("经典混合", "巴旦木腰果 科学配比"),
+            ("益生菌", "酸奶果粒 活性菌株"),
+            ("蔓越莓", "红莓果干 酸甜可口"),
+            ("轻烘焙", "低温慢烤 无盐配方"),
+            ("黑巧", "可可脂 扁桃仁"),
+            ("蜂蜜黄油", "奶香浓郁 碧根果"),
+            ("高蛋白", "燕麦脆片 健身代餐"),
+            ("儿童成长", "核桃仁 营养早餐"),
+            ("椰香", "椰子脆片 夏威夷果"),
+            ("抹茶", "宇治茶粉 开心果"),
+            ("海盐", "焦糖风味 腰果仁"),
+            ("蓝莓", "野生浆果 葡萄干"),
+        ])
     ),
     ty!(
         Zh,
@@ -235,10 +291,24 @@ pub(crate) static TYPES: &[ProductType] = &[
         ["绿茶", "龙井", "碧螺春"],
         ["西湖牌", "八马", "天福茗茶", "卢正浩", "艺福堂"],
         ["明前", "特级", "新茶", "浓香", "一级"],
-        ["250g", "500g", "罐装", "礼盒装"],
+        ["100g", "250g", "500g"],
+        ["罐装", "礼盒装"],
         ["明前采摘", "手工炒制", "香气清高", "回甘持久", "送礼佳品"],
         168.0,
-        false
+        Ident::Line(&[
+            ("西湖龙井", "核心产区 豆香浓郁"),
+            ("狮峰", "核心山场 兰花香型"),
+            ("梅家坞", "原产村落 一芽一叶"),
+            ("安吉白茶", "安吉溪龙 鲜爽甘甜"),
+            ("黄山毛峰", "黄山高山 栗香持久"),
+            ("信阳毛尖", "信阳车云山 清香型"),
+            ("六安瓜片", "齐山云雾 醇厚回甘"),
+            ("太平猴魁", "猴坑核心 兰韵悠长"),
+            ("竹叶青", "峨眉高山 竹叶清香"),
+            ("洞庭碧螺", "东山洞庭 花果香型"),
+            ("都匀毛尖", "都匀雀舌 卷曲秀丽"),
+            ("恩施玉露", "恩施蒸青 针形条索"),
+        ])
     ),
     ty!(
         Zh,
@@ -246,6 +316,7 @@ pub(crate) static TYPES: &[ProductType] = &[
         ["纸尿裤", "拉拉裤"],
         ["帮宝适", "花王", "好奇", "大王", "妈咪宝贝"],
         ["超薄", "透气", "干爽", "夜用", "婴儿"],
+        ["46片", "62片", "84片"],
         ["S码", "M码", "L码", "XL码", "NB码"],
         [
             "超薄透气",
@@ -255,7 +326,20 @@ pub(crate) static TYPES: &[ProductType] = &[
             "整箱装更划算"
         ],
         129.0,
-        false
+        Ident::Line(&[
+            ("一级帮", "纯净呵护 弱酸亲肤"),
+            ("皇家", "御级呵护 羊绒柔软"),
+            ("小森林", "天然植萃 柔软透气"),
+            ("铂金装", "超薄干爽 3D立体"),
+            ("魔法", "超强透气 轻薄芯体"),
+            ("心钻装", "瞬吸锁水 钻石网层"),
+            ("金装", "柔丝表层 护肤乳液"),
+            ("羽感", "羽毛轻盈 棉柔触感"),
+            ("启蒙", "学步专用 柔润护臀"),
+            ("奢宠", "云朵蓬松 奢华柔软"),
+            ("森呼吸", "芦荟精华 清爽透气"),
+            ("冰丝", "凉感科技 夏季凉爽"),
+        ])
     ),
     ty!(
         Zh,
@@ -263,7 +347,8 @@ pub(crate) static TYPES: &[ProductType] = &[
         ["笔记本电脑", "笔记本", "轻薄本"],
         ["联想", "华为", "小米", "荣耀", "华硕"],
         ["轻薄", "游戏", "商务", "办公", "学生"],
-        ["16G+512G", "14英寸", "16英寸", "银色"],
+        ["512GB", "1TB"],
+        ["14英寸", "16英寸", "银色"],
         [
             "高色域护眼屏",
             "超长续航",
@@ -272,7 +357,7 @@ pub(crate) static TYPES: &[ProductType] = &[
             "雷电4接口"
         ],
         5499.0,
-        false
+        Ident::Model("???##?-##")
     ),
     ty!(
         Zh,
@@ -280,7 +365,8 @@ pub(crate) static TYPES: &[ProductType] = &[
         ["双肩包", "背包"],
         ["新秀丽", "小米", "瑞士军刀", "卡拉羊", "90分"],
         ["大容量", "商务", "通勤", "防水", "学生", "旅行"],
-        ["15.6英寸", "黑色", "灰色", "蓝色"],
+        ["黑色", "灰色", "蓝色"],
+        ["15.6英寸"],
         [
             "可放15.6英寸电脑",
             "防泼水面料",
@@ -289,7 +375,7 @@ pub(crate) static TYPES: &[ProductType] = &[
             "USB充电口"
         ],
         199.0,
-        false
+        Ident::Style("??####?")
     ),
     ty!(
         Zh,
@@ -297,7 +383,8 @@ pub(crate) static TYPES: &[ProductType] = &[
         ["帐篷"],
         ["牧高笛", "探路者", "骆驼", "北极狼", "挪客"],
         ["户外", "露营", "自动", "防雨", "双层", "便携"],
-        ["2人", "3-4人", "5-8人", "绿色"],
+        ["绿色", "米色", "灰色"],
+        ["2人", "3-4人", "5-8人"],
         [
             "速开免搭建",
             "双层防雨",
@@ -306,7 +393,7 @@ pub(crate) static TYPES: &[ProductType] = &[
             "收纳便携"
         ],
         459.0,
-        false
+        Ident::Model("??#####?")
     ),
     ty!(
         Zh,
@@ -314,6 +401,7 @@ pub(crate) static TYPES: &[ProductType] = &[
         ["四件套", "床上四件套"],
         ["罗莱", "富安娜", "水星家纺", "梦洁", "博洋"],
         ["纯棉", "全棉", "简约", "北欧", "磨毛", "ins风"],
+        ["灰色", "米色", "粉色", "蓝色"],
         ["1.5米床", "1.8米床", "2米床"],
         [
             "精梳全棉",
@@ -323,7 +411,7 @@ pub(crate) static TYPES: &[ProductType] = &[
             "四季通用"
         ],
         399.0,
-        false
+        Ident::Style("??#?####")
     ),
     ty!(
         Zh,
@@ -331,7 +419,8 @@ pub(crate) static TYPES: &[ProductType] = &[
         ["电动牙刷"],
         ["飞利浦", "欧乐B", "舒客", "小米", "usmile"],
         ["声波", "成人", "情侣", "软毛", "充电式"],
-        ["白色", "粉色", "黑色", "礼盒装"],
+        ["白色", "粉色", "黑色"],
+        ["礼盒装"],
         [
             "声波震动清洁",
             "多种清洁模式",
@@ -340,7 +429,7 @@ pub(crate) static TYPES: &[ProductType] = &[
             "IPX7防水"
         ],
         199.0,
-        false
+        Ident::Model("??-###?")
     ),
     ty!(
         En,
@@ -354,7 +443,8 @@ pub(crate) static TYPES: &[ProductType] = &[
             "Bluetooth",
             "Foldable"
         ],
-        ["Black", "Silver", "Midnight Blue", "White"],
+        ["Black", "Silver", "White", "Blue"],
+        ["with Carrying Case", "Gift Box"],
         [
             "active noise cancellation",
             "30-hour battery life",
@@ -363,7 +453,7 @@ pub(crate) static TYPES: &[ProductType] = &[
             "plush memory-foam ear cushions"
         ],
         149.0,
-        true
+        Ident::Model("??-####??")
     ),
     ty!(
         En,
@@ -371,7 +461,8 @@ pub(crate) static TYPES: &[ProductType] = &[
         ["Running Shoes"],
         ["Nike", "Adidas", "Asics", "New Balance", "Brooks"],
         ["Lightweight", "Breathable", "Cushioned", "Men's"],
-        ["Size 9", "Size 10", "Size 11", "Black/White", "Grey"],
+        ["Black", "White", "Grey"],
+        ["Size 9", "Size 10", "Size 11"],
         [
             "responsive foam midsole",
             "breathable engineered mesh upper",
@@ -379,7 +470,7 @@ pub(crate) static TYPES: &[ProductType] = &[
             "reflective details for low light"
         ],
         110.0,
-        true
+        Ident::Style("??####-###")
     ),
     ty!(
         En,
@@ -387,7 +478,8 @@ pub(crate) static TYPES: &[ProductType] = &[
         ["Coffee Maker", "Espresso Machine"],
         ["Philips", "De'Longhi", "Breville", "Keurig", "Krups"],
         ["Programmable", "12-Cup", "Drip", "Automatic", "Compact"],
-        ["Stainless Steel", "Black"],
+        ["Black", "Silver", "White"],
+        ["with Milk Frother", "Glass Carafe"],
         [
             "programmable 24-hour timer",
             "keep-warm hot plate",
@@ -396,7 +488,7 @@ pub(crate) static TYPES: &[ProductType] = &[
             "auto shut-off"
         ],
         89.0,
-        true
+        Ident::Model("??###?")
     ),
     ty!(
         En,
@@ -411,11 +503,8 @@ pub(crate) static TYPES: &[ProductType] = &[
             "14\"",
             "15.6\""
         ],
-        [
-            "16GB RAM, 512GB SSD",
-            "8GB RAM, 256GB SSD",
-            "32GB RAM, 1TB SSD"
-        ],
+        ["256GB SSD", "512GB SSD", "1TB SSD"],
+        ["Backlit Keyboard", "Fingerprint Reader"],
         [
             "15.6\" Full HD IPS display",
             "backlit keyboard",
@@ -424,7 +513,7 @@ pub(crate) static TYPES: &[ProductType] = &[
             "all-day battery"
         ],
         899.0,
-        true
+        Ident::Model("??##-###??")
     ),
     ty!(
         En,
@@ -432,7 +521,8 @@ pub(crate) static TYPES: &[ProductType] = &[
         ["Smartphone"],
         ["Samsung", "Google", "Motorola", "OnePlus", "Nokia"],
         ["5G", "Unlocked", "Dual SIM"],
-        ["128GB", "256GB", "Midnight Black", "Glacier Blue"],
+        ["128GB", "256GB", "512GB"],
+        ["Midnight Black", "Glacier Blue"],
         [
             "6.5\" AMOLED display",
             "50MP triple camera",
@@ -440,7 +530,7 @@ pub(crate) static TYPES: &[ProductType] = &[
             "fast wireless charging"
         ],
         599.0,
-        true
+        Ident::Model("??-?###?")
     ),
     ty!(
         En,
@@ -448,7 +538,8 @@ pub(crate) static TYPES: &[ProductType] = &[
         ["Frying Pan", "Skillet"],
         ["Tefal", "Lodge", "Calphalon", "WMF", "Scanpan"],
         ["Nonstick", "Cast Iron", "Stainless Steel", "Induction"],
-        ["10-inch", "12-inch", "8-inch"],
+        ["8-inch", "10-inch", "12-inch"],
+        ["with Lid", "Oven Safe"],
         [
             "PFOA-free nonstick coating",
             "oven safe to 500F",
@@ -456,7 +547,7 @@ pub(crate) static TYPES: &[ProductType] = &[
             "stay-cool handle"
         ],
         39.0,
-        false
+        Ident::Model("??###-??")
     ),
     ty!(
         En,
@@ -464,7 +555,8 @@ pub(crate) static TYPES: &[ProductType] = &[
         ["Moisturizer", "Face Cream"],
         ["CeraVe", "Neutrogena", "Nivea", "Olay", "Clinique"],
         ["Hydrating", "Daily", "Oil-Free", "Fragrance-Free", "Night"],
-        ["1.7 oz", "2.5 oz", "50 ml"],
+        ["1.7 oz", "2.5 oz", "12 oz"],
+        ["Travel Size"],
         [
             "hyaluronic acid",
             "ceramides to restore the skin barrier",
@@ -472,7 +564,20 @@ pub(crate) static TYPES: &[ProductType] = &[
             "dermatologist tested"
         ],
         18.0,
-        false
+        Ident::Line(&[
+            ("Hydro Boost", "Water Gel Hyaluronic"),
+            ("Ultra Repair", "Barrier Cream Colloidal Oatmeal"),
+            ("Regenerist", "Micro-Sculpting Peptide"),
+            ("Dramatically Different", "Jelly Formula"),
+            ("Resurfacing", "Retinol Night Serum"),
+            ("Bright Reveal", "Vitamin C Glow"),
+            ("Calming", "Oat Extract Relief"),
+            ("Deep Moisture", "Shea Butter Rich"),
+            ("Aqua Bomb", "Green Tea Cooling"),
+            ("Age Perfect", "Collagen Firming"),
+            ("Clear Complexion", "Salicylic Acid Acne"),
+            ("Midnight Recovery", "Squalane Lavender"),
+        ])
     ),
     ty!(
         En,
@@ -480,7 +585,8 @@ pub(crate) static TYPES: &[ProductType] = &[
         ["Yoga Mat", "Exercise Mat"],
         ["Manduka", "Gaiam", "Liforme", "Jade", "Alo"],
         ["Non-Slip", "Extra Thick", "Eco-Friendly", "Travel"],
-        ["6mm", "4mm", "Purple", "Black"],
+        ["4mm", "6mm", "8mm"],
+        ["Purple", "Black"],
         [
             "non-slip textured surface",
             "carrying strap included",
@@ -488,7 +594,20 @@ pub(crate) static TYPES: &[ProductType] = &[
             "extra cushioning for joints"
         ],
         35.0,
-        false
+        Ident::Line(&[
+            ("PRO", "Performance Lifetime Guarantee"),
+            ("Harmony", "Natural Rubber Open Cell"),
+            ("Align", "Pose Lines Printed"),
+            ("Eko", "Tree Rubber Biodegradable"),
+            ("Warrior", "Alignment Grid Marks"),
+            ("Balance", "Cork Top Antimicrobial"),
+            ("Zen", "Dual Layer Cushion"),
+            ("Studio", "Closed Cell Hygienic"),
+            ("Flow", "Sweat Absorbing Suede"),
+            ("Lotus", "Jute Fiber Organic"),
+            ("Summit", "Grip Plus Textured"),
+            ("Meridian", "Microfiber Towel Top"),
+        ])
     ),
     ty!(
         En,
@@ -496,6 +615,7 @@ pub(crate) static TYPES: &[ProductType] = &[
         ["Building Set", "Building Kit"],
         ["LEGO", "Mega Bloks", "K'NEX", "Playmobil"],
         ["Creative", "STEM", "City", "Space"],
+        [],
         ["500 Pieces", "1,200 Pieces", "Ages 8+"],
         [
             "compatible with other major brands",
@@ -504,7 +624,7 @@ pub(crate) static TYPES: &[ProductType] = &[
             "encourages creative play"
         ],
         59.0,
-        true
+        Ident::Model("#####")
     ),
     ty!(
         En,
@@ -512,7 +632,8 @@ pub(crate) static TYPES: &[ProductType] = &[
         ["Smartwatch", "Fitness Tracker"],
         ["Garmin", "Samsung", "Fitbit", "Amazfit", "Polar"],
         ["GPS", "Waterproof", "Sport"],
-        ["42mm", "46mm", "Black", "Rose Gold"],
+        ["41mm", "45mm"],
+        ["Black", "Rose Gold"],
         [
             "built-in GPS",
             "heart rate and SpO2 monitoring",
@@ -520,7 +641,7 @@ pub(crate) static TYPES: &[ProductType] = &[
             "sleep tracking"
         ],
         249.0,
-        true
+        Ident::Model("??-###??")
     ),
     ty!(
         En,
@@ -528,7 +649,8 @@ pub(crate) static TYPES: &[ProductType] = &[
         ["Blender"],
         ["Vitamix", "Ninja", "KitchenAid", "Oster", "Blendtec"],
         ["High-Speed", "Countertop", "Personal", "Professional"],
-        ["64 oz", "1200W", "Black"],
+        ["48 oz", "64 oz", "72 oz"],
+        ["1200W", "Black"],
         [
             "stainless steel blades",
             "variable speed control",
@@ -536,7 +658,7 @@ pub(crate) static TYPES: &[ProductType] = &[
             "self-cleaning"
         ],
         99.0,
-        true
+        Ident::Model("??-###?")
     ),
     ty!(
         En,
@@ -544,7 +666,8 @@ pub(crate) static TYPES: &[ProductType] = &[
         ["Dress", "Maxi Dress", "Midi Dress"],
         ["Zara", "Mango", "Levi's", "Gap", "Reformation"],
         ["Floral", "Wrap", "Summer", "Casual", "Linen"],
-        ["Size S", "Size M", "Size L", "Navy", "Red"],
+        ["Navy", "Red", "Black", "Green"],
+        ["Size S", "Size M", "Size L"],
         [
             "lightweight breathable fabric",
             "adjustable waist tie",
@@ -552,7 +675,7 @@ pub(crate) static TYPES: &[ProductType] = &[
             "relaxed fit"
         ],
         59.0,
-        false
+        Ident::Style("???####")
     ),
     ty!(
         En,
@@ -560,6 +683,7 @@ pub(crate) static TYPES: &[ProductType] = &[
         ["Mirrorless Camera", "Digital Camera"],
         ["Canon", "Nikon", "Sony", "Fujifilm", "Panasonic"],
         ["Compact", "4K", "Full-Frame", "Vlogging"],
+        ["Black", "Silver"],
         ["Body Only", "with 18-55mm Lens", "Kit"],
         [
             "24MP sensor",
@@ -568,7 +692,7 @@ pub(crate) static TYPES: &[ProductType] = &[
             "flip-out touchscreen"
         ],
         799.0,
-        true
+        Ident::Model("???-##??")
     ),
     ty!(
         En,
@@ -577,6 +701,7 @@ pub(crate) static TYPES: &[ProductType] = &[
         ["iRobot", "Roborock", "Ecovacs", "Shark", "Eufy"],
         ["Self-Emptying", "Smart", "Wi-Fi", "Quiet"],
         ["Black", "White"],
+        ["with Mop", "Pet Hair Kit"],
         [
             "LiDAR navigation",
             "2,000 Pa suction",
@@ -584,7 +709,7 @@ pub(crate) static TYPES: &[ProductType] = &[
             "auto recharge and resume"
         ],
         299.0,
-        true
+        Ident::Model("??-###?")
     ),
     ty!(
         En,
@@ -592,7 +717,8 @@ pub(crate) static TYPES: &[ProductType] = &[
         ["Office Chair", "Desk Chair"],
         ["Herman Miller", "Steelcase", "Hbada", "Sihoo", "Branch"],
         ["Ergonomic", "Mesh", "High-Back", "Adjustable"],
-        ["Black", "Grey"],
+        ["Black", "Grey", "White"],
+        ["with Headrest", "with Footrest"],
         [
             "adjustable lumbar support",
             "3D armrests",
@@ -600,7 +726,7 @@ pub(crate) static TYPES: &[ProductType] = &[
             "tilt lock"
         ],
         299.0,
-        false
+        Ident::Model("??-###?")
     ),
     ty!(
         En,
@@ -608,7 +734,8 @@ pub(crate) static TYPES: &[ProductType] = &[
         ["Electric Toothbrush"],
         ["Philips", "Oral-B", "Quip", "Fairywill"],
         ["Rechargeable", "Sonic", "Smart"],
-        ["White", "Black", "2-Pack"],
+        ["White", "Black", "Pink"],
+        ["2-Pack", "with Travel Case"],
         [
             "2-minute smart timer",
             "pressure sensor",
@@ -616,7 +743,7 @@ pub(crate) static TYPES: &[ProductType] = &[
             "travel case included"
         ],
         69.0,
-        true
+        Ident::Model("??####??")
     ),
     ty!(
         En,
@@ -625,6 +752,7 @@ pub(crate) static TYPES: &[ProductType] = &[
         ["Hydro Flask", "Yeti", "Stanley", "Contigo", "Thermos"],
         ["Insulated", "Stainless Steel", "Leak-Proof", "Wide Mouth"],
         ["20 oz", "32 oz", "40 oz"],
+        ["Dishwasher Safe"],
         [
             "keeps drinks cold for 24 hours",
             "BPA-free lid",
@@ -632,7 +760,20 @@ pub(crate) static TYPES: &[ProductType] = &[
             "fits most cup holders"
         ],
         35.0,
-        false
+        Ident::Line(&[
+            ("All Around", "Flex Straw Lid"),
+            ("Rambler", "MagSlider Magnetic"),
+            ("Quencher", "FlowState Handle"),
+            ("Autoseal", "West Loop Commuter"),
+            ("Trail Series", "Sport Cap Ultralight"),
+            ("IceFlow", "Flip Straw Carry"),
+            ("Aerolight", "Carry Loop Minimal"),
+            ("Coastal", "Chug Cap Powder Coat"),
+            ("Everyday", "Twist Lid Classic"),
+            ("Bamboo", "Handle Cap Wooden"),
+            ("Nomad", "Sip Spout Kids"),
+            ("Polar", "Double Wall Vacuum"),
+        ])
     ),
     ty!(
         En,
@@ -640,6 +781,7 @@ pub(crate) static TYPES: &[ProductType] = &[
         ["Tent", "Camping Tent"],
         ["Coleman", "REI", "Big Agnes", "MSR", "Kelty"],
         ["Backpacking", "Waterproof", "Instant", "Family"],
+        ["Green", "Grey", "Orange"],
         ["2-Person", "4-Person", "6-Person"],
         [
             "waterproof rainfly",
@@ -648,7 +790,7 @@ pub(crate) static TYPES: &[ProductType] = &[
             "setup in under 10 minutes"
         ],
         199.0,
-        false
+        Ident::Model("??-####?")
     ),
 ];
 

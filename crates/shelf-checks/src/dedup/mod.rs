@@ -209,11 +209,18 @@ fn candidates(prepared: &[Prepared], params: &MatchParams) -> Vec<(u32, u32, Met
     let order = title_order(prepared);
     let lsh = lsh_pairs(prepared, &order, params);
 
-    // Model-code blocking: one bucket per code, paired like an LSH bucket.
-    let mut by_code: HashMap<&str, Vec<u32>> = HashMap::new();
+    // Model-code blocking: one bucket per code, paired like an LSH bucket; and one per title
+    // code family (`ln46a650` / `ln52a650`: the same letters, other digits), because sibling
+    // models of short titles share too few shingles for LSH to pair them reliably.
+    let mut by_code: HashMap<String, Vec<u32>> = HashMap::new();
     for (i, p) in prepared.iter().enumerate() {
         for c in p.codes.iter().chain(&p.description_codes) {
-            by_code.entry(c.as_str()).or_default().push(i as u32);
+            by_code.entry(c.clone()).or_default().push(i as u32);
+        }
+        for c in &p.codes {
+            if let Some(f) = score::code_family(c) {
+                by_code.entry(f).or_default().push(i as u32);
+            }
         }
     }
     let mut coded: Vec<(u32, u32)> = Vec::new();

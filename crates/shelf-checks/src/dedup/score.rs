@@ -254,15 +254,22 @@ pub fn score(a: &Prepared, b: &Prepared, idf: &Idf) -> Verdict {
         z -= 6.0;
         reasons.extend(variant_differences.iter().map(|d| format!("different {d}")));
     }
-    if let Codes::Conflict(..) = codes
-        && family_conflict(a, b)
-    {
-        variant_differences.push(differ("model", a.codes.join("/"), b.codes.join("/")));
+    // Model codes that differ beyond their digits (`wh1000xm5` / `whch720n`) name different
+    // product lines: a colour or size difference between them does not make variants. It
+    // weighs like a different brand, so that the same words around unrelated codes
+    // (`Lenovo LX03-438GJ Notebook 256GB` / `Lenovo AU83-344LQ Notebook 1TB`) stay apart.
+    let mut unrelated_codes = 0.0;
+    if let Codes::Conflict(..) = codes {
+        if family_conflict(a, b) {
+            variant_differences.push(differ("model", a.codes.join("/"), b.codes.join("/")));
+        } else {
+            unrelated_codes = -4.0;
+        }
     }
     // A variant shares everything but the differing values: compare the titles without the
     // tokens that carry digits (codes, sizes, capacities).
     let base = idf.cosine(&a.base_shingles, &b.base_shingles);
-    let z_variant = INTERCEPT + 8.0 * base + shared;
+    let z_variant = INTERCEPT + 8.0 * base + shared + unrelated_codes;
     Verdict {
         score: sigmoid(z),
         score_ignoring_variants: if variant_differences.is_empty() {
@@ -343,23 +350,29 @@ fn code_agreement(a: &Prepared, b: &Prepared) -> Codes {
     }
 }
 
+/// A code's family — its digits zeroed, prefixed so it never equals a code (`ln46a650` →
+/// `~ln00a000`) — or `None` for a code without letters, whose digits are all it has.
+pub(crate) fn code_family(code: &str) -> Option<String> {
+    code.bytes().any(|c| c.is_ascii_alphabetic()).then(|| {
+        std::iter::once('~')
+            .chain(
+                code.chars()
+                    .map(|ch| if ch.is_ascii_digit() { '0' } else { ch }),
+            )
+            .collect()
+    })
+}
+
 /// Both titles carry codes of one family — the same letters in the same places, other digits
 /// (`ln46a650` / `ln52a650`) — and none in common: sibling models, the usual variant pattern.
 fn family_conflict(a: &Prepared, b: &Prepared) -> bool {
-    let skeleton = |c: &str| {
-        c.chars()
-            .map(|ch| if ch.is_ascii_digit() { '0' } else { ch })
-            .collect::<String>()
-    };
     if a.codes.iter().any(|c| b.codes.contains(c)) {
         return false;
     }
     a.codes.iter().any(|x| {
-        b.codes.iter().any(|y| {
-            x.len() == y.len()
-                && x.bytes().any(|c| c.is_ascii_alphabetic())
-                && skeleton(x) == skeleton(y)
-        })
+        b.codes
+            .iter()
+            .any(|y| code_family(x).is_some_and(|f| Some(f) == code_family(y)))
     })
 }
 
@@ -550,6 +563,37 @@ mod tests {
             v.variant_differences
                 .contains(&"model ln46a650 ≠ ln52a650".to_string())
         );
+    }
+
+    #[test]
+    fn unrelated_model_codes_in_other_colours_are_not_variants() {
+        let a = prep(
+            "Sony WH-1000XM5 Wireless Headphones, Black",
+            Some("Sony"),
+            Some(399.0),
+        );
+        let b = prep(
+            "Sony WH-CH720N Wireless Headphones, White",
+            Some("Sony"),
+            Some(149.0),
+        );
+        let c = prep("Bose Acoustimass 5 Speaker System - AM53BK", None, None);
+        let v = score(&a, &b, &idf(&[&a, &b, &c]));
+        assert!(v.score < 0.5 && v.score_ignoring_variants < 0.5, "{v:?}");
+    }
+
+    #[test]
+    fn pack_counts_written_packed_are_variants() {
+        let a = prep("百雀羚 水能量 焕颜 面膜 10片装", Some("百雀羚"), Some(89.0));
+        let b = prep(
+            "百雀羚 水能量 焕颜 面膜 20片装",
+            Some("百雀羚"),
+            Some(159.0),
+        );
+        let c = prep("三只松鼠 每日坚果 750g", Some("三只松鼠"), Some(99.0));
+        let v = score(&a, &b, &idf(&[&a, &b, &c]));
+        assert!(v.score < 0.5 && v.score_ignoring_variants > 0.5, "{v:?}");
+        assert_eq!(v.variant_differences, vec!["pack 10片 ≠ 20片"]);
     }
 
     #[test]

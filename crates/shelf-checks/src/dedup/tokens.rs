@@ -141,7 +141,11 @@ pub fn specs(folded: &str) -> Vec<String> {
         .collect();
     let mut out = Vec::new();
     for (i, w) in words.iter().enumerate() {
-        if is_spec(w) {
+        // `10片装`, `24瓶装`: a count "packed as" — the same pack size as `10片`.
+        let packed = w.strip_suffix('装').filter(|p| is_spec(p));
+        if let Some(p) = packed {
+            out.push(normalise_number(p));
+        } else if is_spec(w) {
             out.push(normalise_number(w));
         } else if w.chars().all(|c| c.is_ascii_digit() || c == '.')
             && w.chars().next().is_some_and(|c| c.is_ascii_digit())
@@ -369,6 +373,8 @@ mod tests {
         );
         assert_eq!(specs(&fold("可乐 500ml")), vec!["500ml"]);
         assert_eq!(specs(&fold("可乐 500 ml")), vec!["500ml"]);
+        assert_eq!(specs(&fold("面膜 10片装")), vec!["10片"]);
+        assert_eq!(specs(&fold("矿泉水 24瓶装 550ml")), vec!["24瓶", "550ml"]);
     }
 
     #[test]
