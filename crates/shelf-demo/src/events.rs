@@ -105,6 +105,86 @@ fn user_id(u: usize) -> String {
     format!("u{:05}", u + 1)
 }
 
+/// The bots' sessions, one per bot account, each row tagged BT001 with the kind: a crawler
+/// (60 different items, 1–2 s apart), a clicker (one item every 60 s ± 2 s, 30 times), a click
+/// farm (three accounts playing one 9-item script at different times) and a cart stuffer (25
+/// carts after one view, no purchase). Their user ids follow the real users'.
+fn bots(
+    rng: &mut Rng,
+    cat: &Catalog,
+    shown: &[usize],
+    sessions: &[Session],
+    users: usize,
+) -> Vec<Vec<Row>> {
+    let mut out = Vec::new();
+    // Bots start when real sessions do (not the broken clocks' sessions, which start at 0).
+    let starts: Vec<i64> = sessions
+        .iter()
+        .map(|s| s.start)
+        .filter(|&t| t > 0)
+        .collect();
+    let start = |rng: &mut Rng| *rng.pick(&starts) + rng.range(0, 3_600);
+    let sku = |i: usize| cat.items[i].sku.as_str();
+    let bot = |out: &mut Vec<Vec<Row>>, events: Vec<(usize, &str, i64)>, note: &str| {
+        let id = user_id(users + out.len());
+        out.push(
+            events
+                .into_iter()
+                .map(|(item, event, t)| {
+                    let mut row = event_row(&id, sku(item), event, t);
+                    row.tag("BT001", note.to_string());
+                    row
+                })
+                .collect(),
+        );
+    };
+    let t0 = start(rng);
+    let crawl: Vec<(usize, &str, i64)> = rng
+        .sample(shown, 60)
+        .into_iter()
+        .enumerate()
+        .map(|(k, i)| (i, "view", t0 + (k as i64) * 3 / 2))
+        .collect();
+    bot(&mut out, crawl, "crawler: 60 items viewed 1–2 s apart");
+    let (t0, item) = (start(rng), *rng.pick(shown));
+    let mut t = t0;
+    let clicks = (0..30)
+        .map(|_| {
+            t += 60 + rng.range(0, 4) - 2;
+            (item, "view", t)
+        })
+        .collect();
+    bot(&mut out, clicks, "clicker: one item every 60 s ± 2 s");
+    let script = rng.sample(shown, 9);
+    for _ in 0..3 {
+        let mut t = start(rng);
+        let run = script
+            .iter()
+            .map(|&i| {
+                t += rng.range(20, 60);
+                (i, "view", t)
+            })
+            .collect();
+        bot(
+            &mut out,
+            run,
+            "click farm: one 9-item script played by three accounts",
+        );
+    }
+    let mut t = start(rng);
+    let mut stuff = vec![(*rng.pick(shown), "view", t)];
+    for i in rng.sample(shown, 25) {
+        t += rng.range(10, 40);
+        stuff.push((i, "cart", t));
+    }
+    bot(
+        &mut out,
+        stuff,
+        "cart stuffer: 25 carts after one view, no purchase",
+    );
+    out
+}
+
 #[allow(clippy::too_many_arguments)]
 fn session_rows(
     rng: &mut Rng,
@@ -410,6 +490,22 @@ pub(crate) fn build(
                 },
             );
         }
+    }
+
+    // Bots, each a user of its own after the real ones, in sessions of their own.
+    for (b, rows) in bots(rng, cat, &shown, &sessions, users)
+        .into_iter()
+        .enumerate()
+    {
+        let at = rng.below(sessions.len() + 1);
+        sessions.insert(
+            at,
+            Session {
+                start: 0,
+                user: users + b,
+                rows,
+            },
+        );
     }
 
     let mut out = Vec::with_capacity(total + 6 * k);

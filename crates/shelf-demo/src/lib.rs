@@ -68,6 +68,7 @@ pub const MIN_USERS: usize = 100;
 
 /// Every code the demo store carries, with the table(s) it is recorded under.
 pub const CODES: &[(&str, &[&str])] = &[
+    ("BT001", &["events"]),
     ("DU001", &["catalog", "events"]),
     ("DU002", &["catalog"]),
     ("DU003", &["events"]),
