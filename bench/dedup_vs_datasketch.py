@@ -13,8 +13,15 @@ then query every item). Recall is the share of same-source pairs found, over the
 --sample items. Times include tokenising. shelf runs on --threads rayon threads; datasketch is
 single-threaded Python, and the script also times shelf on 1 thread for a like-for-like figure.
 
+Equal recall: shelf pairs an LSH bucket over --max-bucket items (default 100) by sorted
+neighbourhood (--window neighbours, default 10) and so misses some pairs datasketch finds by
+pairing every bucket whole. Raise --max-bucket to buy shelf recall with time, or give
+datasketch a higher --ds-threshold (fewer bands) to lower its recall to shelf's; see
+bench/README.md for the settings that match.
+
 Run: cargo build --release -p shelf-checks --example lsh_bench
-     python3 bench/dedup_vs_datasketch.py [--rows 1000000]
+     python3 bench/dedup_vs_datasketch.py [--rows 1000000] [--max-bucket N] [--window N]
+         [--ds-threshold T] [--no-datasketch] [--no-one-thread]
 Needs: pip install datasketch
 """
 import argparse
@@ -60,13 +67,14 @@ def tokens(t):
     return set(re.findall(r"\w+", t.lower()))
 
 
-def datasketch_run(items, src, threshold, num_perm, sample):
+def datasketch_run(items, src, threshold, num_perm, sample, params=None):
+    """params: (bands, rows) to override datasketch's choice for the threshold."""
     from datasketch import MinHash, MinHashLSH
 
     start = time.perf_counter()
     sets = [[w.encode("utf8") for w in tokens(t)] for t in items]
     hashes = MinHash.bulk(sets, num_perm=num_perm)
-    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm, params=params)
     with lsh.insertion_session() as s:
         for i, m in enumerate(hashes):
             s.insert(i, m, check_duplication=False)
@@ -92,6 +100,16 @@ def main():
     ap.add_argument("--num-perm", type=int, default=64)
     ap.add_argument("--sample", type=int, default=2000)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--max-bucket", type=int, default=100,
+                    help="shelf: buckets over this many items are paired by sorted neighbourhood")
+    ap.add_argument("--window", type=int, default=10,
+                    help="shelf: neighbours per item in such a bucket")
+    ap.add_argument("--ds-threshold", type=float, default=None,
+                    help="datasketch's threshold (default: --threshold)")
+    ap.add_argument("--ds-bands", default=None,
+                    help="datasketch's banding as BANDS,ROWS (overrides the threshold's)")
+    ap.add_argument("--no-datasketch", action="store_true")
+    ap.add_argument("--no-one-thread", action="store_true", help="skip shelf on 1 thread")
     ap.add_argument("--work", default="/tmp/shelf-dedup-bench")
     ap.add_argument("--bin", default=os.path.join(
         os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "release", "examples", "lsh_bench"))
@@ -110,18 +128,27 @@ def main():
 
     def shelf(threads):
         env = dict(os.environ, RAYON_NUM_THREADS=str(threads))
-        out = subprocess.run([a.bin, tf, sf, str(a.threshold), str(a.num_perm), str(a.sample)],
+        out = subprocess.run([a.bin, tf, sf, str(a.threshold), str(a.num_perm), str(a.sample),
+                              str(a.max_bucket), str(a.window)],
                              env=env, check=True, capture_output=True, text=True).stdout
         return json.loads(out)
 
     s2 = shelf(a.threads)
-    s1 = shelf(1)
-    print(f"shelf ({a.threads} threads): {s2['seconds']:.2f} s, {s2['candidate_pairs']:,} pairs, recall {s2['recall']:.4f}", flush=True)
-    print(f"shelf (1 thread):  {s1['seconds']:.2f} s, recall {s1['recall']:.4f}", flush=True)
-    d = datasketch_run(items, src, a.threshold, a.num_perm, a.sample)
-    print(f"datasketch:        {d['seconds']:.2f} s, {d['candidate_pairs']:,} pairs, recall {d['recall']:.4f}")
-    print(f"throughput ratio: {d['seconds'] / s2['seconds']:.1f}x ({a.threads} threads), "
-          f"{d['seconds'] / s1['seconds']:.1f}x (1 thread)")
+    print(f"shelf ({a.threads} threads, max bucket {a.max_bucket}, window {a.window}): "
+          f"{s2['seconds']:.2f} s, {s2['candidate_pairs']:,} pairs, recall {s2['recall']:.4f}", flush=True)
+    s1 = None
+    if not a.no_one_thread:
+        s1 = shelf(1)
+        print(f"shelf (1 thread):  {s1['seconds']:.2f} s, recall {s1['recall']:.4f}", flush=True)
+    if a.no_datasketch:
+        return
+    ds_threshold = a.threshold if a.ds_threshold is None else a.ds_threshold
+    params = tuple(int(x) for x in a.ds_bands.split(",")) if a.ds_bands else None
+    d = datasketch_run(items, src, ds_threshold, a.num_perm, a.sample, params)
+    print(f"datasketch (threshold {ds_threshold}, bands x rows {params or 'its choice'}): {d['seconds']:.2f} s, "
+          f"{d['candidate_pairs']:,} pairs, recall {d['recall']:.4f}")
+    print(f"throughput ratio: {d['seconds'] / s2['seconds']:.1f}x ({a.threads} threads)"
+          + (f", {d['seconds'] / s1['seconds']:.1f}x (1 thread)" if s1 else ""))
 
 
 if __name__ == "__main__":

@@ -1,10 +1,12 @@
 //! The heavy part of duplicate-products — shingling, MinHash signatures and LSH banding into
 //! candidate pairs — timed on a file of titles (one per line), for `bench/dedup_vs_datasketch.py`.
 //!
-//! `lsh_bench TITLES SOURCES THRESHOLD NUM_PERM SAMPLE`: SOURCES holds, per line, the index of the
-//! source record the title was made from (same source = same product). Prints one JSON object:
-//! seconds, candidate pairs, and the recall of same-source pairs among the first SAMPLE items.
-//! Threads: rayon's default, set with RAYON_NUM_THREADS.
+//! `lsh_bench TITLES SOURCES THRESHOLD NUM_PERM SAMPLE [MAX_BUCKET WINDOW]`: SOURCES holds, per
+//! line, the index of the source record the title was made from (same source = same product).
+//! MAX_BUCKET and WINDOW (default: the product's, 100 and 10) set when an LSH bucket is paired by
+//! sorted neighbourhood and how wide, the knob that trades time for recall. Prints one JSON
+//! object: seconds, candidate pairs, and the recall of same-source pairs among the first SAMPLE
+//! items. Threads: rayon's default, set with RAYON_NUM_THREADS.
 
 use std::time::Instant;
 
@@ -25,10 +27,17 @@ fn main() {
     let threshold: f64 = args[3].parse().unwrap();
     let num_perm: usize = args[4].parse().unwrap();
     let sample: usize = args[5].parse().unwrap();
+    let defaults = MatchParams::default();
+    let optional = |i: usize, default: usize| {
+        args.get(i)
+            .map_or(default, |v| v.parse().expect("a whole number"))
+    };
     let params = MatchParams {
         lsh_threshold: threshold,
         num_perm,
-        ..MatchParams::default()
+        max_bucket: optional(6, defaults.max_bucket),
+        window: optional(7, defaults.window),
+        ..defaults
     };
 
     let start = Instant::now();
@@ -61,8 +70,10 @@ fn main() {
         .map(|(a, b)| usize::from((*a as usize) < sample) + usize::from((*b as usize) < sample))
         .sum::<usize>();
     println!(
-        "{{\"items\": {}, \"seconds\": {seconds:.3}, \"candidate_pairs\": {}, \"recall\": {:.4}}}",
+        "{{\"items\": {}, \"max_bucket\": {}, \"window\": {}, \"seconds\": {seconds:.3}, \"candidate_pairs\": {}, \"recall\": {:.4}}}",
         titles.len(),
+        params.max_bucket,
+        params.window,
         pairs.len(),
         found as f64 / truth.max(1) as f64
     );

@@ -11,9 +11,10 @@
 //! - **Ground truth is detected, not remembered.** Each code's definition is written as a
 //!   detector (`oracle`), and the truth is what the detectors find in the rows as written, so
 //!   natural defects (items nobody viewed) and side effects are listed exactly. Injection only
-//!   guarantees at least five instances of each code. NU006, DU004 and DU005 come from the
+//!   guarantees at least five instances of each code. NU006, DU004, DU005 and BT001 come from the
 //!   generator instead, because only it knows a category's typical price, which rows list one
-//!   product and which products are sizes of one line (`catalog::tag_listings`).
+//!   product, which products are sizes of one line (`catalog::tag_listings`) and which users
+//!   are scripts (`events::bots`).
 //! - **Products are identifiable.** Durable goods carry a model code, apparel a style number
 //!   (货号 / Style #), consumables a line name and net content — unique per product, so that
 //!   only the injected re-listings read as duplicates and only the injected sizes as variants.
@@ -288,10 +289,12 @@ fn ground_truth(t: &Tables, seed: u64) -> GroundTruth {
             for tag in &r.tags {
                 injected.insert((table, tag.code, i), &tag.note);
                 // Only the generator knows these: a category's typical price (NU006), which
-                // rows list one product and which products form one line (DU004, DU005).
+                // rows list one product and which products form one line (DU004, DU005), which
+                // users are scripts (BT001).
                 match tag.code {
                     "NU006" => defects.push(defect("NU006", table, i, Some("price"), &tag.note)),
                     "DU004" | "DU005" => defects.push(defect(tag.code, table, i, None, &tag.note)),
+                    "BT001" => defects.push(defect("BT001", table, i, Some("user_id"), &tag.note)),
                     _ => {}
                 }
             }

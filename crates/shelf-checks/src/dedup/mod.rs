@@ -94,7 +94,8 @@ pub struct Matches {
 
 /// Finds duplicate and variant products. Deterministic for a given input and `params`.
 pub fn find_duplicates(products: &[Product], params: &MatchParams) -> Matches {
-    let prepared: Vec<Prepared> = products.par_iter().map(Prepared::new).collect();
+    let mut prepared: Vec<Prepared> = products.par_iter().map(Prepared::new).collect();
+    forget_common_codes(&mut prepared);
     let idf = idf(&prepared);
     let candidates = candidates(&prepared, params);
     let scored: Vec<Pair> = candidates
@@ -134,6 +135,30 @@ pub fn find_duplicates(products: &[Product], params: &MatchParams) -> Matches {
         variants,
         clusters,
         variant_groups,
+    }
+}
+
+/// A code carried by more items than this names a standard or a technology (`cat5e`,
+/// `ddr4sdram`, `80211ac`, `iec320c14`), not one product: a product is listed a handful of
+/// times at most. On Icecat such codes made 6,307 of 18,277 judged pairs "same model code".
+pub const COMMON_CODE_ITEMS: usize = 10;
+
+/// Drops codes more than [`COMMON_CODE_ITEMS`] items carry from what blocking and scoring
+/// treat as model codes (they stay in the shingles, so title similarity still counts them).
+pub fn forget_common_codes(prepared: &mut [Prepared]) {
+    let mut df: HashMap<String, usize> = HashMap::new();
+    for p in prepared.iter() {
+        let mut mine: Vec<&String> = p.codes.iter().chain(&p.description_codes).collect();
+        mine.sort_unstable();
+        mine.dedup();
+        for c in mine {
+            *df.entry(c.clone()).or_default() += 1;
+        }
+    }
+    let rare = |c: &String| df[c] <= COMMON_CODE_ITEMS;
+    for p in prepared.iter_mut() {
+        p.codes.retain(rare);
+        p.description_codes.retain(rare);
     }
 }
 
@@ -263,4 +288,28 @@ fn title_order(prepared: &[Prepared]) -> Vec<u32> {
         rank[i as usize] = r as u32;
     }
     rank
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_code_many_items_carry_is_not_a_model_code() {
+        let titles = (0..=COMMON_CODE_ITEMS)
+            .map(|i| format!("ACT FB{} networking cable Cat5e", 3000 + i))
+            .collect::<Vec<_>>();
+        let mut prepared: Vec<Prepared> = titles
+            .iter()
+            .map(|t| {
+                Prepared::new(&Product {
+                    title: t.clone(),
+                    ..Product::default()
+                })
+            })
+            .collect();
+        assert!(prepared[0].codes.contains(&"cat5e".to_string()));
+        forget_common_codes(&mut prepared);
+        assert_eq!(prepared[0].codes, vec!["fb3000"]);
+    }
 }

@@ -230,20 +230,22 @@ pub fn score(a: &Prepared, b: &Prepared, idf: &Idf) -> Verdict {
     for (dim, x, y) in spec_conflicts(&a.specs, &b.specs) {
         variant_differences.push(format!("{dim} {x} ≠ {y}"));
     }
-    if !a.colours.is_empty()
-        && !b.colours.is_empty()
-        && a.colours.iter().all(|c| !b.colours.contains(c))
-    {
-        variant_differences.push(differ("colour", a.colours.join("/"), b.colours.join("/")));
-    }
-    let only = |x: &Prepared, y: &Prepared| {
-        x.editions
-            .iter()
-            .filter(|e| !y.editions.contains(e))
+    let only = |x: &[String], y: &[String]| {
+        x.iter()
+            .filter(|e| !y.contains(e))
             .cloned()
             .collect::<Vec<_>>()
     };
-    let (ea, eb) = (only(a, b), only(b, a));
+    // Each names a colour the other lacks: a colour word both share (`100% copper wire - red`
+    // / `- purple`) is a material or a trim, and does not make red and purple the same.
+    let (ca, cb) = (only(&a.colours, &b.colours), only(&b.colours, &a.colours));
+    if !ca.is_empty() && !cb.is_empty() {
+        variant_differences.push(differ("colour", ca.join("/"), cb.join("/")));
+    }
+    let (ea, eb) = (
+        only(&a.editions, &b.editions),
+        only(&b.editions, &a.editions),
+    );
     // Only when both name an edition and they differ: a title that names none is too often
     // the same product written briefly.
     if !ea.is_empty() && !eb.is_empty() {

@@ -135,8 +135,12 @@ pub fn model_codes(folded: &str) -> Vec<String> {
 
 /// Specification values in folded text, normalised (`256 GB` and `256gb` → `256gb`).
 pub fn specs(folded: &str) -> Vec<String> {
+    // Typographic feet and inches (`12’`, `6”`), which NFKC leaves alone, read as ' and ".
+    let folded = folded.replace(['’', '′'], "'").replace(['”', '″'], "\"");
     let words: Vec<&str> = folded
         .split(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '/' | '(' | ')' | '-' | '|'))
+        // `300 pcs.`, `7-ft.`: an abbreviation's full stop is not part of the unit.
+        .map(|w| w.trim_end_matches('.'))
         .filter(|w| !w.is_empty())
         .collect();
     let mut out = Vec::new();
@@ -151,7 +155,7 @@ pub fn specs(folded: &str) -> Vec<String> {
             && w.chars().next().is_some_and(|c| c.is_ascii_digit())
             && let Some(unit) = words.get(i + 1)
             && UNITS.contains(unit)
-            && !matches!(*unit, "x" | "p" | "k" | "m" | "in")
+            && !matches!(*unit, "x" | "p" | "k" | "in")
         {
             out.push(normalise_number(&format!("{w}{unit}")));
         }
@@ -375,6 +379,11 @@ mod tests {
         assert_eq!(specs(&fold("可乐 500 ml")), vec!["500ml"]);
         assert_eq!(specs(&fold("面膜 10片装")), vec!["10片"]);
         assert_eq!(specs(&fold("矿泉水 24瓶装 550ml")), vec!["24瓶", "550ml"]);
+        // Abbreviations with a full stop, metres as a word, typographic feet.
+        assert_eq!(specs(&fold("labels 300 pcs.")), vec!["300pcs"]);
+        assert_eq!(specs(&fold("Patch Cable, 7-ft.")), vec!["7ft"]);
+        assert_eq!(specs(&fold("networking cable 2.5 m")), vec!["2.5m"]);
+        assert_eq!(specs(&fold("Avocent 12’ KVM cable")), vec!["12'"]);
     }
 
     #[test]
