@@ -20,8 +20,10 @@ impl Check for ProductVariants {
 product-variants (DU005)
 
 What: finds groups of catalog items of one product line that differ in one variant dimension —
-capacity (128GB / 256GB), size (46\" / 52\"), volume, weight, colour, or a sibling model code
-(LN46A650 / LN52A650). They come out of the same matching as duplicate-products (DU004): a
+capacity (128GB / 256GB), size (46\" / 52\"), volume, weight, colour, a sibling model code
+(LN46A650 / LN52A650), or, for titles without model codes, a variety: one or two words swapped
+for unrelated ones (`Spread - Raspberry, Diet` / `Spread - Strawberry, Diet`; abbreviations and
+misspellings such as `Std` / `Standard` do not count). They come out of the same matching as duplicate-products (DU004): a
 pair that would score as a duplicate except for that difference is a variant pair. Needs a
 catalog title; settings are duplicate-products'.
 
@@ -105,7 +107,7 @@ pub(crate) fn outcome(
         examples,
         evidence,
         message: Some(format!(
-            "{{n}} catalog items form {} variant groups: one product line in different sizes, capacities, colours or sibling models — link them as families, do not merge them",
+            "{{n}} catalog items form {} variant groups: one product line in different sizes, capacities, colours, varieties or sibling models — link them as families, do not merge them",
             m.variant_groups.len()
         )),
     })

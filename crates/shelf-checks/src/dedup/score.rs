@@ -28,6 +28,8 @@ pub struct Prepared {
     /// The shingles without digits (no codes, sizes or capacities): what variants share.
     pub base_shingles: Vec<u64>,
     pub title: String,
+    /// The title's shingles as text (words; character pairs for Chinese), sorted.
+    pub words: Vec<String>,
     pub codes: Vec<String>,
     /// Codes found in the description only.
     pub description_codes: Vec<String>,
@@ -69,6 +71,9 @@ impl Prepared {
             h
         };
         let shingles = hashes(&|_| true);
+        let mut words: Vec<String> = all.iter().map(|s| s.to_string()).collect();
+        words.sort_unstable();
+        words.dedup();
         let base_shingles = hashes(&|s| !s.chars().any(|c| c.is_ascii_digit()));
         let codes = tokens::model_codes(&title);
         let description_codes = p
@@ -95,6 +100,7 @@ impl Prepared {
             brand,
             price: p.price.filter(|x| x.is_finite() && *x > 0.0),
             title,
+            words,
         }
     }
 }
@@ -251,6 +257,13 @@ pub fn score(a: &Prepared, b: &Prepared, idf: &Idf) -> Verdict {
     if !ea.is_empty() && !eb.is_empty() {
         variant_differences.push(differ("edition", ea.join("/"), eb.join("/")));
     }
+    // Last: a size or colour already explains the swapped words.
+    if variant_differences.is_empty()
+        && let Codes::Unknown = codes
+        && let Some((x, y)) = variety(a, b)
+    {
+        variant_differences.push(differ("variety", x, y));
+    }
     if !variant_differences.is_empty() {
         // Decisive: colour variants often share the base model code (DSC-W150 / DSC-W150R).
         z -= 6.0;
@@ -282,6 +295,79 @@ pub fn score(a: &Prepared, b: &Prepared, idf: &Idf) -> Verdict {
         variant_differences,
         reasons,
     }
+}
+
+/// The words each title has in place of the other's, when two titles without model codes
+/// differ by swapping one or two words and agree on at least two: `Spread - Raspberry, Diet`
+/// / `Spread - Strawberry, Diet`, `Ice Cream - Vanilla Lite` / `- Chocolate Lite`. A listing
+/// of the same product adds or drops words, abbreviates them (`pro` / `professional`, `std` /
+/// `standard`), misspells or joins them (`heros`, `copydvds`); a flavour, scent or breed of one
+/// product line swaps them for unrelated words. Only letters count (numbers are sizes,
+/// compared as specs), stop words and the brand do not, and only spaced words, so unspaced
+/// Chinese (compared as character pairs) is left to the other signals.
+fn variety(a: &Prepared, b: &Prepared) -> Option<(String, String)> {
+    let brands = [a.brand.as_deref(), b.brand.as_deref()];
+    fn own<'p>(x: &'p Prepared, y: &Prepared, brands: [Option<&str>; 2]) -> Vec<&'p str> {
+        x.words
+            .iter()
+            .filter(|w| y.words.binary_search(w).is_err())
+            .map(String::as_str)
+            .filter(|w| !STOP.contains(w) && !brands.contains(&Some(*w)))
+            .collect()
+    }
+    let (x, y) = (own(a, b, brands), own(b, a, brands));
+    let swap = |v: &[&str]| {
+        (1..=2).contains(&v.len())
+            && v.iter()
+                .all(|w| w.is_ascii() && w.chars().all(char::is_alphabetic))
+    };
+    let shared = a.words.len()
+        - a.words
+            .iter()
+            .filter(|w| b.words.binary_search(w).is_err())
+            .count();
+    if !(swap(&x) && swap(&y) && shared >= 2) || x.concat() == y.concat() {
+        return None;
+    }
+    let unrelated = x.iter().all(|u| y.iter().all(|v| !written_alike(u, v)));
+    unrelated.then(|| (x.join(" "), y.join(" ")))
+}
+
+/// Words that say nothing about which product it is.
+const STOP: &[&str] = &[
+    "a", "an", "and", "by", "for", "in", "of", "on", "the", "with",
+];
+
+/// Whether two words are one word written two ways: a prefix (`pro`, `professional`), an
+/// abbreviation keeping the first letter and some later ones in order (`std`, `standard`), or
+/// a slip of at most two letters in words of four or more (`heros`, `heroes`).
+fn written_alike(u: &str, v: &str) -> bool {
+    let (short, long) = if u.len() <= v.len() { (u, v) } else { (v, u) };
+    if long.starts_with(short) {
+        return true;
+    }
+    let mut rest = long.chars();
+    let abbreviation =
+        short.chars().next() == long.chars().next() && short.chars().all(|c| rest.any(|l| l == c));
+    abbreviation || (short.len() >= 4 && edit_distance(short, long) <= 2)
+}
+
+/// Levenshtein distance over bytes (the words here are ASCII).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, &ca) in a.iter().enumerate() {
+        let mut diag = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let next = (diag + usize::from(ca != cb))
+                .min(row[j] + 1)
+                .min(row[j + 1] + 1);
+            diag = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
 }
 
 /// `"colour black ≠ white"`, the two values in sorted order so that a pair reads the same
@@ -491,6 +577,40 @@ fn measure(spec: &str) -> Option<(&'static str, f64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_swapped_word_is_a_variety_a_rewritten_one_is_not() {
+        let v =
+            |a: &str, b: &str| variety(&prep(a, Some("Acme"), None), &prep(b, Some("Acme"), None));
+        assert_eq!(
+            v("Spread - Raspberry, Diet", "Spread - Strawberry, Diet"),
+            Some(("raspberry".into(), "strawberry".into()))
+        );
+        assert_eq!(
+            v("Dark Chocolate Bar", "White Chocolate Bar").map(|p| p.0),
+            Some("dark".into())
+        );
+        // Abbreviated, misspelt, joined, or a brand and a stop word dropped: one product.
+        assert_eq!(
+            v("Office 2004 Standard Upgrade", "Office 2004 Std Upgrade"),
+            None
+        );
+        assert_eq!(
+            v(
+                "Printshop 20 Professional Publisher",
+                "Printshop 20 Pro Publisher"
+            ),
+            None
+        );
+        assert_eq!(
+            v("Matchbox Cross Town Heroes", "Matchbox Cross Town Heros"),
+            None
+        );
+        assert_eq!(v("I Copy DVDs 2 Gold", "I CopyDVDs 2 Gold"), None);
+        assert_eq!(v("Acme Museums of the World", "Museums of World CD"), None);
+        // Only added words: a listing of the same product written longer.
+        assert_eq!(v("Banana Chips", "Banana Chips Pepper"), None);
+    }
 
     fn prep(title: &str, brand: Option<&str>, price: Option<f64>) -> Prepared {
         Prepared::new(&Product {
