@@ -135,20 +135,31 @@ pub fn candidate_pairs(
         .collect();
     // Members are pushed in index order, so equal groups have equal lists.
     let mut seen = std::collections::HashSet::new();
-    let mut pairs: Vec<(u32, u32)> = Vec::new();
+    let mut keys: Vec<u64> = Vec::new();
     for mut members in groups.into_iter().flatten() {
         let id = members.iter().fold(0u64, |h, &m| mix(h ^ u64::from(m)));
         if !seen.insert((id, members.len())) {
             continue;
         }
-        pair_bucket(&mut members, max_bucket, window, order, &mut pairs);
+        pair_bucket(&mut members, max_bucket, window, order, &mut keys);
     }
-    pairs.par_sort_unstable();
-    pairs.dedup();
-    pairs
+    keys.par_sort_unstable();
+    keys.dedup();
+    keys.into_par_iter().map(unpack).collect()
 }
 
-/// Pairs the members of one bucket (ascending item positions) into `pairs` as `(i, j)`,
+/// A pair `(a, b)`, `a < b`, as one 64-bit key: it sorts like the pair, faster, in half the
+/// memory of a pair list plus its sorted copy.
+fn pack(a: u32, b: u32) -> u64 {
+    (u64::from(a.min(b)) << 32) | u64::from(a.max(b))
+}
+
+/// The pair a [`pack`]ed key stands for.
+pub fn unpack(key: u64) -> (u32, u32) {
+    ((key >> 32) as u32, key as u32)
+}
+
+/// Pairs the members of one bucket (ascending item positions) into `pairs` as [`pack`]ed `(i, j)`,
 /// `i < j`: all pairs up to `max_bucket` members, else each member with its `window` nearest
 /// members in `order` (sorted neighbourhood), so a huge bucket costs linear, not quadratic.
 pub fn pair_bucket(
@@ -156,17 +167,17 @@ pub fn pair_bucket(
     max_bucket: usize,
     window: usize,
     order: &[u32],
-    pairs: &mut Vec<(u32, u32)>,
+    pairs: &mut Vec<u64>,
 ) {
     if members.len() <= max_bucket {
         for (k, &a) in members.iter().enumerate() {
-            pairs.extend(members[k + 1..].iter().map(|&b| (a, b)));
+            pairs.extend(members[k + 1..].iter().map(|&b| pack(a, b)));
         }
     } else {
         members.sort_by_key(|&m| order[m as usize]);
         for (k, &a) in members.iter().enumerate() {
             for &b in members.iter().skip(k + 1).take(window) {
-                pairs.push((a.min(b), a.max(b)));
+                pairs.push(pack(a, b));
             }
         }
     }

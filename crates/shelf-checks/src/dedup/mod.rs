@@ -198,21 +198,36 @@ fn merge(mut a: HashMap<u64, u32>, b: HashMap<u64, u32>) -> HashMap<u64, u32> {
 }
 
 /// MinHash-LSH candidate pairs of products (no model-code blocking, no scoring): the part
-/// whose cost grows with the catalog, exposed for benchmarks.
+/// whose cost grows with the catalog, exposed for benchmarks. It computes what candidate
+/// search needs (folded titles and their shingles), the same way the matcher does.
 pub fn lsh_candidates(products: &[Product], params: &MatchParams) -> Vec<(u32, u32)> {
-    let prepared: Vec<Prepared> = products.par_iter().map(Prepared::new).collect();
-    lsh_pairs(&prepared, &title_order(&prepared), params)
+    let titled: Vec<(String, Vec<u64>)> = products
+        .par_iter()
+        .map(|p| {
+            let title = tokens::fold(&p.title);
+            let shingles = score::shingle_hashes(&title);
+            (title, shingles)
+        })
+        .collect();
+    let order = title_order(&titled, |t| &t.0);
+    lsh_pairs(&titled, |t| &t.1, &order, params)
 }
 
-fn lsh_pairs(prepared: &[Prepared], order: &[u32], params: &MatchParams) -> Vec<(u32, u32)> {
+/// Candidate pairs of `items` from their shingle hashes; `order` as [`title_order`] gives it.
+fn lsh_pairs<T: Sync>(
+    items: &[T],
+    shingles: impl Fn(&T) -> &[u64] + Sync,
+    order: &[u32],
+    params: &MatchParams,
+) -> Vec<(u32, u32)> {
     let hasher = minhash::MinHasher::new(params.num_perm, params.seed);
-    let signatures: Vec<u32> = prepared
+    let signatures: Vec<u32> = items
         .par_chunks(1024)
         .flat_map_iter(|chunk| {
             let mut out = Vec::with_capacity(chunk.len() * params.num_perm);
             let mut sig = Vec::new();
-            for p in chunk {
-                hasher.signature(&p.shingles, &mut sig);
+            for item in chunk {
+                hasher.signature(shingles(item), &mut sig);
                 out.extend_from_slice(&sig);
             }
             out
@@ -231,8 +246,8 @@ fn lsh_pairs(prepared: &[Prepared], order: &[u32], params: &MatchParams) -> Vec<
 
 /// LSH candidates plus items sharing a model code, each pair once.
 fn candidates(prepared: &[Prepared], params: &MatchParams) -> Vec<(u32, u32, Method)> {
-    let order = title_order(prepared);
-    let lsh = lsh_pairs(prepared, &order, params);
+    let order = title_order(prepared, |p| &p.title);
+    let lsh = lsh_pairs(prepared, |p| &p.shingles, &order, params);
 
     // Model-code blocking: one bucket per code, paired like an LSH bucket; and one per title
     // code family (`ln46a650` / `ln52a650`: the same letters, other digits), because sibling
@@ -248,7 +263,7 @@ fn candidates(prepared: &[Prepared], params: &MatchParams) -> Vec<(u32, u32, Met
             }
         }
     }
-    let mut coded: Vec<(u32, u32)> = Vec::new();
+    let mut coded: Vec<u64> = Vec::new();
     for members in by_code.values_mut() {
         members.sort_unstable();
         members.dedup();
@@ -262,11 +277,11 @@ fn candidates(prepared: &[Prepared], params: &MatchParams) -> Vec<(u32, u32, Met
     }
     coded.sort_unstable();
     coded.dedup();
+    let coded = coded.into_iter().map(minhash::unpack);
 
     let mut out: Vec<(u32, u32, Method)> = lsh.iter().map(|&(a, b)| (a, b, Method::Lsh)).collect();
     out.extend(
         coded
-            .into_iter()
             .filter(|p| lsh.binary_search(p).is_err())
             .map(|(a, b)| (a, b, Method::ModelCode)),
     );
@@ -275,15 +290,14 @@ fn candidates(prepared: &[Prepared], params: &MatchParams) -> Vec<(u32, u32, Met
 }
 
 /// Each item's rank in folded-title order (ties by position), for sorted neighbourhoods.
-fn title_order(prepared: &[Prepared]) -> Vec<u32> {
-    let mut idx: Vec<u32> = (0..prepared.len() as u32).collect();
+fn title_order<T: Sync>(items: &[T], title: impl Fn(&T) -> &str + Sync) -> Vec<u32> {
+    let mut idx: Vec<u32> = (0..items.len() as u32).collect();
     idx.par_sort_by(|&x, &y| {
-        prepared[x as usize]
-            .title
-            .cmp(&prepared[y as usize].title)
+        title(&items[x as usize])
+            .cmp(title(&items[y as usize]))
             .then(x.cmp(&y))
     });
-    let mut rank = vec![0u32; prepared.len()];
+    let mut rank = vec![0u32; items.len()];
     for (r, &i) in idx.iter().enumerate() {
         rank[i as usize] = r as u32;
     }

@@ -70,7 +70,7 @@ impl Prepared {
             h.dedup();
             h
         };
-        let shingles = hashes(&|_| true);
+        let shingles = shingle_hashes(&title);
         let mut words: Vec<String> = all.iter().map(|s| s.to_string()).collect();
         words.sort_unstable();
         words.dedup();
@@ -103,6 +103,17 @@ impl Prepared {
             words,
         }
     }
+}
+
+/// A folded title's shingles, hashed, sorted, without repeats: what MinHash and TF-IDF see.
+pub fn shingle_hashes(folded: &str) -> Vec<u64> {
+    let mut h: Vec<u64> = tokens::shingles(folded)
+        .iter()
+        .map(|s| super::minhash::hash_shingle(s))
+        .collect();
+    h.sort_unstable();
+    h.dedup();
+    h
 }
 
 /// Inverse document frequency of shingles over the whole catalog.
