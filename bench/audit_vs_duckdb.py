@@ -166,6 +166,21 @@ def replicate(src, dst, copies):
 # Measuring a process
 # ---------------------------------------------------------------------------------------------
 
+
+def only_checks_config(path, codes, threads, memory_limit_mb, shelf, writer):
+    """A shelf.toml that pins threads, memory and "now" and switches off every check but
+    `codes` (read from `shelf checks`); `writer` names the script in its first line."""
+    listing = subprocess.run([shelf, "checks"], capture_output=True, text=True, check=True)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(f"# Written by {writer}\n[run]\n"
+                f"threads = {threads}\nmemory_limit_mb = {memory_limit_mb}\n"
+                'now = "2026-01-01T00:00:00Z"\n')
+        for line in listing.stdout.splitlines():
+            code = line.split()[0] if line.split() else ""
+            if code[:2].isalpha() and code[2:].isdigit() and code not in codes:
+                f.write(f"[checks.{code}]\nenabled = false\n")
+
+
 def pin_prefix(threads, pin):
     """`taskset -c <first N allowed cpus>` when the machine has more cores than the run may use."""
     if not pin or not shutil.which("taskset") or not hasattr(os, "sched_getaffinity"):

@@ -39,19 +39,6 @@ def replicate(src, dst, copies):
     return len(lines) * copies, len(users) * copies
 
 
-def config(path, threads, memory_limit_mb, shelf):
-    """A shelf.toml with every check but BT001 disabled."""
-    codes = subprocess.run([shelf, "checks"], capture_output=True, text=True, check=True)
-    with open(path, "w", encoding="utf-8") as f:
-        f.write("# Written by bench/bots_scaling.py\n[run]\n"
-                f"threads = {threads}\nmemory_limit_mb = {memory_limit_mb}\n"
-                'now = "2026-01-01T00:00:00Z"\n')
-        for line in codes.stdout.splitlines():
-            code = line.split()[0] if line.split() else ""
-            if code[:2].isalpha() and code[2:].isdigit() and code != "BT001":
-                f.write(f"[checks.{code}]\nenabled = false\n")
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--copies", default="100,400,1600",
@@ -77,7 +64,8 @@ def main():
     work = os.path.abspath(args.work)
     os.makedirs(os.path.join(work, "logs"), exist_ok=True)
     cfg = os.path.join(work, "bots.toml")
-    config(cfg, args.threads, args.memory_limit_mb, args.shelf)
+    bench.only_checks_config(cfg, ("BT001",), args.threads, args.memory_limit_mb, args.shelf,
+                             "bench/bots_scaling.py")
     prefix = bench.pin_prefix(args.threads, True)
     table = []
     for n in sizes:
