@@ -248,30 +248,45 @@ fn diff(args: DiffArgs) -> Result<u8, ShelfError> {
         kind,
         audit: !args.no_audit,
     };
+    let report = run_with_progress(
+        args.timings,
+        |progress| shelf::diff(&spec, progress),
+        |report| shelf::write_diff(report, &args.out),
+    )?;
+    err!("{}", shelf_report::diff_text(&report));
+    errln!("report: {}", args.out.join("diff.html").display());
+    let fail = shelf_report::Drift::parse(&args.fail_on)
+        .is_some_and(|level| report.counts.at_or_above(level) > 0);
+    Ok(u8::from(fail))
+}
+
+/// Runs `work` with a progress bar (and, with `timings`, each step's elapsed seconds on
+/// stderr), then `write`s its result: the part `shelf audit` and `shelf diff` share.
+fn run_with_progress<T>(
+    timings: bool,
+    work: impl FnOnce(&(dyn Fn(&str) + Sync)) -> Result<T, ShelfError>,
+    write: impl FnOnce(&T) -> Result<(), ShelfError>,
+) -> Result<T, ShelfError> {
     let (bar, start) = progress_reporter();
     let progress = |msg: &str| {
-        if args.timings {
+        if timings {
             errln!("[{:8.2} s] {msg}", start.elapsed().as_secs_f64());
         }
         if let Some(b) = &bar {
             b.set_message(msg.to_string());
         }
     };
-    let report = shelf::diff(&spec, &progress);
+    let result = work(&progress);
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
-    let report = report?;
+    let result = result?;
     progress("writing the report");
-    shelf::write_diff(&report, &args.out)?;
-    if args.timings {
+    write(&result)?;
+    if timings {
         errln!("[{:8.2} s] done", start.elapsed().as_secs_f64());
     }
-    err!("{}", shelf_report::diff_text(&report));
-    errln!("report: {}", args.out.join("diff.html").display());
-    let fail = shelf_report::Drift::parse(&args.fail_on)
-        .is_some_and(|level| report.counts.at_or_above(level) > 0);
-    Ok(u8::from(fail))
+    Ok(result)
 }
 
 fn audit(args: AuditArgs) -> Result<u8, ShelfError> {
@@ -298,25 +313,11 @@ fn audit(args: AuditArgs) -> Result<u8, ShelfError> {
         encoding: args.encoding.clone(),
         config,
     };
-    let (bar, start) = progress_reporter();
-    let progress = |msg: &str| {
-        if args.timings {
-            errln!("[{:8.2} s] {msg}", start.elapsed().as_secs_f64());
-        }
-        if let Some(b) = &bar {
-            b.set_message(msg.to_string());
-        }
-    };
-    let report = shelf::audit(&spec, &progress);
-    if let Some(b) = &bar {
-        b.finish_and_clear();
-    }
-    let report = report?;
-    progress("writing the report");
-    shelf::write_audit(&report, &args.out)?;
-    if args.timings {
-        errln!("[{:8.2} s] done", start.elapsed().as_secs_f64());
-    }
+    let report = run_with_progress(
+        args.timings,
+        |progress| shelf::audit(&spec, progress),
+        |report| shelf::write_audit(report, &args.out),
+    )?;
     err!("{}", shelf_report::text_summary(&report));
     errln!("report: {}", args.out.join("report.html").display());
     Ok(if report.counts.at_or_above(fail_on) > 0 {
