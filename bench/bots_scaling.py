@@ -26,7 +26,7 @@ SOURCE = "/work/shared/data/taobao_userbehavior/UserBehavior_head.csv"
 
 def replicate(src, dst, copies):
     """Copies of the log, user and item ids offset per copy (identical copies would be click
-    farms: every user would share its opening sequence with its copies); returns (rows, users)."""
+    farms: every user would share its sequences of actions with its copies); returns (rows, users)."""
     with open(src, encoding="utf-8") as f:
         lines = [l.rstrip("\n").split(",") for l in f if l.strip()]
     users = {l[0] for l in lines}

@@ -7,7 +7,7 @@
 //!
 //! - **Rules** with thresholds a person can check ("41 actions in one minute") say *why*. A
 //!   strong rule describes behaviour people do not produce (gaps that vary by under 15% over
-//!   20 actions, the same 8-step sequence as two other users) and flags on its own. A weak rule
+//!   20 actions, the same 8 consecutive actions as two other users) and flags on its own. A weak rule
 //!   describes behaviour some people do produce (shopping at night, one IP shared by many
 //!   users) and flags only when the actor is also a statistical outlier.
 //! - **ECOD** ([`ecod`]) scores how unusual each actor is against this log's own population;
