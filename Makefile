@@ -1,7 +1,8 @@
 # shelf — the two commands the README promises, plus the checks CI runs.
 #
 #   make demo   build, write the built-in example store, audit it, print where the report is
-#   make test   fmt, clippy, every test (unit, snapshot, property, CLI, real data, browser)
+#   make test   fmt, clippy, fetch the test models, every test (unit, snapshot, property, CLI,
+#               real data, models, browser)
 
 # A target dir that survives between CI runs on the same machine (override with CARGO_TARGET_DIR).
 # One per checkout path: cargo does not rebuild a test when only the checkout moved, and a test
@@ -29,7 +30,12 @@ browser-deps:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium missing: install Debian's chromium package" >&2; exit 1; fi; }
 
+# The models the tests use, fetched (and verified) by the test build's own `shelf` binary.
+TEST_MODELS := all-minilm-l6-v2 multilingual-e5-small smollm2-135m-instruct
+
 test: browser-deps lint
+	$(CARGO) test --workspace --no-run
+	$(CARGO_TARGET_DIR)/debug/shelf models fetch $(TEST_MODELS)
 	$(CARGO) test --workspace -- --test-threads=2
 	# `cargo test` already built the shelf binary for the CLI tests; a separate
 	# `cargo build -p shelf-cli` would unify features differently and rebuild dependencies.

@@ -1,10 +1,13 @@
 //! Precision / recall / F1 of the product matcher on a Leipzig benchmark pair, straight from
 //! the CSVs (no audit pipeline), for tuning:
-//! `cargo run --example match_eval -p shelf-checks -- abt-buy` (or `amazon-googleproducts`).
+//! `cargo run --example match_eval -p shelf-checks -- abt-buy` (or `amazon-googleproducts`),
+//! optionally followed by `threshold=`, `lsh=`, `margin=`, `floor=`, `ceiling=` and
+//! `embedder=NAME_OR_PATH` (the semantic signal: `embedder=multilingual-e5-small`).
 
 use std::collections::HashSet;
 
-use shelf_checks::dedup::{MatchParams, Product, find_duplicates};
+use shelf_checks::dedup::{MatchParams, Product, find_duplicates_with};
+use shelf_core::lm::TextKind;
 
 fn read(path: &str) -> Vec<csv::StringRecord> {
     let bytes = std::fs::read(path).expect(path);
@@ -58,18 +61,33 @@ fn main() {
         .map(|r| (r[0].to_string(), r[1].to_string()))
         .collect();
     let mut params = MatchParams::default();
+    let mut embedder = None;
     for kv in std::env::args().skip(2) {
         let (k, v) = kv.split_once('=').unwrap();
+        if k == "embedder" {
+            let opts = shelf_lm::LmOptions {
+                cache_dir: Some(shelf_lm::cache::default_dir()),
+                ..shelf_lm::LmOptions::default()
+            };
+            embedder = Some(shelf_lm::open_embedder(v, &opts).unwrap());
+            continue;
+        }
         let v: f64 = v.parse().unwrap();
         match k {
             "threshold" => params.threshold = v,
             "lsh" => params.lsh_threshold = v,
             "margin" => params.margin = v,
+            "floor" => params.semantic_floor = v,
+            "ceiling" => params.semantic_ceiling = v,
             _ => panic!("{k}"),
         }
     }
+    let embeddings = embedder.map(|e| {
+        let titles: Vec<&str> = products.iter().map(|p| p.title.as_str()).collect();
+        e.embed(&titles, TextKind::Passage).unwrap()
+    });
     let t = std::time::Instant::now();
-    let found = find_duplicates(&products, &params);
+    let found = find_duplicates_with(&products, &params, embeddings.as_ref());
     let secs = t.elapsed().as_secs_f64();
     let mut cross = HashSet::new();
     let mut within = 0;

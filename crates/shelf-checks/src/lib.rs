@@ -9,11 +9,13 @@
 
 pub mod bots;
 pub mod checks;
+pub mod columns;
 pub mod dedup;
 pub mod plan;
 pub mod registry;
 pub mod relevance;
 pub mod runner;
+pub mod semantic;
 pub mod text;
 pub mod udf;
 

@@ -117,13 +117,29 @@ impl Params {
 }
 
 /// What checks can see when they plan.
-#[derive(Debug)]
 pub struct Ctx<'a> {
     pub tables: &'a [TableInfo],
     pub params: &'a Params,
     /// "Now" for future-time checks, in microseconds since the epoch (a parameter, so runs are
     /// reproducible).
     pub now_micros: i64,
+    /// The run's embedder, when one is configured (`[lm] embedder`); checks that need one plan
+    /// nothing without it.
+    pub embedder: Option<std::sync::Arc<dyn shelf_core::lm::Embedder>>,
+}
+
+impl std::fmt::Debug for Ctx<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ctx")
+            .field("tables", &self.tables)
+            .field("params", &self.params)
+            .field("now_micros", &self.now_micros)
+            .field(
+                "embedder",
+                &self.embedder.as_ref().map(|e| e.id().to_string()),
+            )
+            .finish()
+    }
 }
 
 impl Ctx<'_> {

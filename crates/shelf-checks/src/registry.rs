@@ -7,6 +7,8 @@ use crate::plan::Check;
 /// Every built-in check, sorted by code. Codes are stable and never reused.
 pub static CHECKS: &[&dyn Check] = &[
     &bot_traffic::BotTraffic,
+    &category_mismatch::CategoryMismatch,
+    &uncategorized_item::UncategorizedItem,
     &duplicate_rows::DuplicateRows,
     &conflicting_duplicate_ids::ConflictingDuplicateIds,
     &duplicate_events::DuplicateEvents,

@@ -116,6 +116,10 @@ struct AuditArgs {
     config: Option<PathBuf>,
     #[arg(long)]
     out: PathBuf,
+    /// The embedder for semantic checks: an installed model (`shelf models list`), a model
+    /// folder or file, or an OpenAI-compatible server's http(s)://…/v1. Overrides `[lm] embedder`.
+    #[arg(long)]
+    embedder: Option<String>,
     /// Exit with 1 when a finding at or above this severity exists.
     #[arg(long, default_value = "error", value_parser = ["info", "warning", "error"])]
     fail_on: String,
@@ -367,10 +371,13 @@ fn run_with_progress<T>(
 }
 
 fn audit(args: AuditArgs) -> Result<u8, ShelfError> {
-    let config = match &args.config {
+    let mut config = match &args.config {
         Some(p) => shelf::Config::load(p)?,
         None => shelf::Config::default(),
     };
+    if let Some(e) = &args.embedder {
+        config.lm.embedder = Some(e.clone());
+    }
     let mut tables = Vec::new();
     for (kind, path) in [
         (TableKind::Catalog, &args.catalog),

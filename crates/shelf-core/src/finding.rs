@@ -135,6 +135,7 @@ pub struct DuplicatePair {
     pub item_b: String,
     /// In [0, 1].
     pub score: f64,
-    /// How the pair was found: `minhash-lsh` or `model-code`.
+    /// How the pair was found: `minhash-lsh`, `model-code`, or `embedding-lsh` (a shared band of
+    /// embedding signs, with an embedder configured).
     pub method: &'static str,
 }

@@ -24,6 +24,20 @@ use shelf_core::lm::{
 };
 use shelf_core::{ShelfError, ShelfResult};
 
+/// Where answers are cached unless a run says otherwise: `$SHELF_LM_CACHE`, else
+/// `$XDG_CACHE_HOME/shelf/lm-cache`, else `~/.cache/shelf/lm-cache`.
+pub fn default_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("SHELF_LM_CACHE") {
+        return PathBuf::from(dir);
+    }
+    std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(|| PathBuf::from(".cache"))
+        .join("shelf")
+        .join("lm-cache")
+}
+
 const EMB_MAGIC: &[u8; 9] = b"SHELFEMB1";
 type Key = [u8; 32];
 

@@ -9,6 +9,7 @@ use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
 use shelf_checks::checks::user_rule::UserRule;
 use shelf_checks::{Check, Ctx, Params};
+use shelf_core::lm::Embedder;
 use shelf_core::{Severity, SeverityCounts, ShelfError, ShelfResult, TableKind};
 use shelf_report::AuditReport;
 
@@ -147,19 +148,43 @@ async fn audit_async(spec: &AuditSpec, progress: Progress<'_>) -> ShelfResult<Au
 }
 
 /// What an audit needs from the configuration besides the tables, validated up front.
-#[derive(Debug)]
 pub struct Prepared {
     now: i64,
     params: Params,
     rules: Vec<UserRule>,
+    /// `[lm] embedder`, loaded once per run (a diff audits two versions with it).
+    embedder: Option<Arc<dyn Embedder>>,
 }
 
-/// Validates the run settings, check parameters and user rules of `config`.
+impl std::fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Prepared")
+            .field("now", &self.now)
+            .field("params", &self.params)
+            .field("rules", &self.rules.len())
+            .field(
+                "embedder",
+                &self.embedder.as_ref().map(|e| e.id().to_string()),
+            )
+            .finish()
+    }
+}
+
+/// Validates the run settings, check parameters and user rules of `config`, and loads the
+/// configured embedder (a model that cannot load fails the run here, before any table is read).
 pub fn prepare(config: &Config) -> ShelfResult<Prepared> {
+    let embedder = match &config.lm.embedder {
+        Some(name) => Some(Arc::from(shelf_lm::open_embedder(
+            name,
+            &crate::lm_options(config),
+        )?)),
+        None => None,
+    };
     Ok(Prepared {
         now: now_micros(config)?,
         params: params(config)?,
         rules: user_rules(config)?,
+        embedder,
     })
 }
 
@@ -245,7 +270,12 @@ pub async fn audit_tables(
     tables: &[ResolvedTable],
     progress: Progress<'_>,
 ) -> ShelfResult<AuditReport> {
-    let Prepared { now, params, rules } = prepared;
+    let Prepared {
+        now,
+        params,
+        rules,
+        embedder,
+    } = prepared;
     let now = *now;
     let ctx = session(config)?;
     for t in tables {
@@ -292,6 +322,7 @@ pub async fn audit_tables(
         tables: &infos,
         params,
         now_micros: now,
+        embedder: embedder.clone(),
     };
     let out = shelf_checks::run_checks(&ctx, &checks, &cctx, progress).await?;
 

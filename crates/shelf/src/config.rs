@@ -23,6 +23,8 @@ pub struct Config {
     pub rules: Vec<RuleConfig>,
     #[serde(default)]
     pub run: RunConfig,
+    #[serde(default)]
+    pub lm: LmConfig,
     /// The file this was read from, for errors found later (a rule's SQL); `None` when built
     /// in code.
     #[serde(skip)]
@@ -93,6 +95,26 @@ fn default_rule_severity() -> String {
 /// and 21.7 M Online Retail rows peaks at about 0.5 GiB of RSS (`bench/memory_scaling.py`).
 /// Hash-join build sides cannot spill; a run that needs more says so and names this setting.
 pub const DEFAULT_MEMORY_LIMIT_MB: usize = 1024;
+
+/// `[lm]`: the language models checks may use. Nothing here downloads anything: a model is a
+/// path, the name of one installed by `shelf models fetch`, or a server's URL.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LmConfig {
+    /// The embedder for semantic checks (category-mismatch, uncategorized-item): an installed
+    /// model's name (`multilingual-e5-small`), a model folder or file, or an
+    /// OpenAI-compatible server's `http(s)://…/v1`. Unset: those checks do not run.
+    pub embedder: Option<String>,
+    /// The model name to ask a server for (OpenAI `model`); default: the server's first.
+    pub remote_model: Option<String>,
+    /// Threads for local models (default: every core).
+    pub threads: Option<usize>,
+    /// Keep model answers on disk so reruns are exact and free (default true).
+    pub cache: Option<bool>,
+    /// Where (default: `$SHELF_LM_CACHE`, else `$XDG_CACHE_HOME/shelf/lm-cache`, else
+    /// `~/.cache/shelf/lm-cache`).
+    pub cache_dir: Option<PathBuf>,
+}
 
 /// `[run]`.
 #[derive(Debug, Clone, Default, Deserialize)]

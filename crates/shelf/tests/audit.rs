@@ -14,6 +14,8 @@ mod bots;
 mod check_fixtures;
 #[path = "support/real_data.rs"]
 mod real_data;
+#[path = "audit/semantic.rs"]
+mod semantic;
 
 use real_data::data;
 

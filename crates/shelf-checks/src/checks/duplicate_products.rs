@@ -60,9 +60,23 @@ Fix: merge each cluster into its canonical record (MergeDuplicateProducts)."
 }
 
 /// The product-matching analysis DU004 and DU005 share: one run, two checks.
-#[derive(Debug)]
 pub(crate) struct ProductMatcher {
     params: MatchParams,
+    /// The run's embedder: translated and paraphrased titles become candidates and their
+    /// meaning counts as title evidence.
+    embedder: Option<std::sync::Arc<dyn shelf_core::lm::Embedder>>,
+}
+
+impl std::fmt::Debug for ProductMatcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProductMatcher")
+            .field("params", &self.params)
+            .field(
+                "embedder",
+                &self.embedder.as_ref().map(|e| e.id().to_string()),
+            )
+            .finish()
+    }
 }
 
 impl ProductMatcher {
@@ -78,6 +92,8 @@ impl ProductMatcher {
             threshold: p("threshold", defaults.threshold),
             lsh_threshold: p("lsh_threshold", defaults.lsh_threshold),
             margin: p("margin", defaults.margin),
+            semantic_floor: p("semantic_floor", defaults.semantic_floor),
+            semantic_ceiling: p("semantic_ceiling", defaults.semantic_ceiling),
             ..defaults
         };
         let optional = [Role::ItemId, Role::Brand, Role::Price, Role::Description]
@@ -92,7 +108,10 @@ impl ProductMatcher {
             t,
             Some(Role::Title),
             sql,
-            Arc::new(ProductMatcher { params }),
+            Arc::new(ProductMatcher {
+                params,
+                embedder: ctx.embedder.clone(),
+            }),
             message,
             severity,
         )]
@@ -162,7 +181,7 @@ fn read(batches: &[RecordBatch]) -> ShelfResult<CatalogRows> {
 
 impl Analyzer for ProductMatcher {
     fn key(&self) -> String {
-        format!("product-matcher {:?}", self.params)
+        format!("product-matcher {:?}", self)
     }
 
     fn analyze(&self, batches: &[RecordBatch]) -> ShelfResult<Analysis> {
@@ -171,7 +190,14 @@ impl Analyzer for ProductMatcher {
             item_ids,
             products,
         } = read(batches)?;
-        let m = dedup::find_duplicates(&products, &self.params);
+        let embeddings = match &self.embedder {
+            Some(e) => {
+                let titles: Vec<&str> = products.iter().map(|p| p.title.as_str()).collect();
+                Some(e.embed(&titles, shelf_core::lm::TextKind::Passage)?)
+            }
+            None => None,
+        };
+        let m = dedup::find_duplicates_with(&products, &self.params, embeddings.as_ref());
         let item = |i: u32| {
             item_ids[i as usize]
                 .clone()

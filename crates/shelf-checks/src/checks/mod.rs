@@ -28,6 +28,7 @@ macro_rules! meta {
 
 pub mod bot_traffic;
 pub mod cancellation_line;
+pub mod category_mismatch;
 pub mod click_without_impression;
 pub mod conflicting_duplicate_ids;
 pub mod conflicting_labels;
@@ -70,6 +71,7 @@ pub mod single_label_query;
 pub mod test_value;
 pub mod text_too_long;
 pub mod text_too_short;
+pub mod uncategorized_item;
 pub mod unknown_item;
 pub mod unparseable_value;
 pub mod user_rule;

@@ -11,11 +11,14 @@
 pub mod cluster;
 pub mod minhash;
 pub mod score;
+pub mod simhash;
 pub mod tokens;
 
 use std::collections::HashMap;
 
 use rayon::prelude::*;
+
+use shelf_core::lm::Embeddings;
 
 pub use cluster::{Cluster, VariantGroup};
 pub use score::{Idf, Prepared, Product, Verdict};
@@ -36,6 +39,12 @@ pub struct MatchParams {
     /// generic listing does not absorb every similar product.
     pub margin: f64,
     pub seed: u64,
+    /// With embeddings: the cosine at which two titles' meanings start to count as the same
+    /// product, and the cosine at which they count as fully the same (like a title
+    /// similarity of 1). Tuned for multilingual-e5-small, whose unrelated product titles sit
+    /// at 0.75–0.80 and translations of one title at 0.83–0.93.
+    pub semantic_floor: f64,
+    pub semantic_ceiling: f64,
 }
 
 impl Default for MatchParams {
@@ -48,6 +57,8 @@ impl Default for MatchParams {
             window: 10,
             margin: 0.2,
             seed: 1,
+            semantic_floor: 0.80,
+            semantic_ceiling: 0.95,
         }
     }
 }
@@ -59,6 +70,9 @@ pub enum Method {
     Lsh,
     /// Shared a model code (and no LSH bucket).
     ModelCode,
+    /// Shared a band of embedding signs (and neither of the above): a translation or a
+    /// paraphrase.
+    Embedding,
 }
 
 impl Method {
@@ -66,6 +80,7 @@ impl Method {
         match self {
             Method::Lsh => "minhash-lsh",
             Method::ModelCode => "model-code",
+            Method::Embedding => "embedding-lsh",
         }
     }
 }
@@ -94,17 +109,41 @@ pub struct Matches {
 
 /// Finds duplicate and variant products. Deterministic for a given input and `params`.
 pub fn find_duplicates(products: &[Product], params: &MatchParams) -> Matches {
+    find_duplicates_with(products, params, None)
+}
+
+/// [`find_duplicates`] with one embedding per product (same order): embedding-LSH adds
+/// candidates that share meaning but few characters (a title and its translation), and the
+/// cosine of the two meanings counts as title evidence when it says more than the characters.
+pub fn find_duplicates_with(
+    products: &[Product],
+    params: &MatchParams,
+    embeddings: Option<&Embeddings>,
+) -> Matches {
     let mut prepared: Vec<Prepared> = products.par_iter().map(Prepared::new).collect();
     forget_common_codes(&mut prepared);
     let idf = idf(&prepared);
-    let candidates = candidates(&prepared, params);
+    let candidates = candidates(&prepared, params, embeddings);
+    let meaning = |a: u32, b: u32| {
+        embeddings.map(|e| {
+            let cos = f64::from(shelf_core::lm::dot(e.row(a as usize), e.row(b as usize)));
+            ((cos - params.semantic_floor)
+                / (params.semantic_ceiling - params.semantic_floor).max(1e-6))
+            .clamp(0.0, 1.0)
+        })
+    };
     let scored: Vec<Pair> = candidates
         .par_iter()
         .map(|&(a, b, method)| Pair {
             a,
             b,
             method,
-            verdict: score::score(&prepared[a as usize], &prepared[b as usize], &idf),
+            verdict: score::score(
+                &prepared[a as usize],
+                &prepared[b as usize],
+                &idf,
+                meaning(a, b),
+            ),
         })
         .collect();
 
@@ -244,8 +283,13 @@ fn lsh_pairs<T: Sync>(
     )
 }
 
-/// LSH candidates plus items sharing a model code, each pair once.
-fn candidates(prepared: &[Prepared], params: &MatchParams) -> Vec<(u32, u32, Method)> {
+/// LSH candidates plus items sharing a model code (plus, with embeddings, items sharing a band
+/// of embedding signs), each pair once.
+fn candidates(
+    prepared: &[Prepared],
+    params: &MatchParams,
+    embeddings: Option<&Embeddings>,
+) -> Vec<(u32, u32, Method)> {
     let order = title_order(prepared, |p| &p.title);
     let lsh = lsh_pairs(prepared, |p| &p.shingles, &order, params);
 
@@ -286,6 +330,19 @@ fn candidates(prepared: &[Prepared], params: &MatchParams) -> Vec<(u32, u32, Met
             .map(|(a, b)| (a, b, Method::ModelCode)),
     );
     out.sort_unstable_by_key(|&(a, b, _)| (a, b));
+    if let Some(e) = embeddings {
+        let semantic =
+            simhash::candidate_pairs(e, params.seed, params.max_bucket, params.window, &order);
+        let known = |p: &(u32, u32)| out.binary_search_by_key(p, |&(a, b, _)| (a, b)).is_ok();
+        let extra: Vec<(u32, u32, Method)> = semantic
+            .into_iter()
+            .map(minhash::unpack)
+            .filter(|p| !known(p))
+            .map(|(a, b)| (a, b, Method::Embedding))
+            .collect();
+        out.extend(extra);
+        out.sort_unstable_by_key(|&(a, b, _)| (a, b));
+    }
     out
 }
 

@@ -180,11 +180,22 @@ fn sigmoid(z: f64) -> f64 {
     1.0 / (1.0 + (-z).exp())
 }
 
-/// Scores a candidate pair.
-pub fn score(a: &Prepared, b: &Prepared, idf: &Idf) -> Verdict {
+/// Scores a candidate pair. `meaning`, when the run has an embedder, is how alike the two
+/// titles' meanings are on the same 0–1 scale as the title similarity (see
+/// `MatchParams::semantic_floor`); the stronger of the two counts, so a translation (few
+/// shared characters, the same meaning) can match while two titles that share words but not
+/// meaning are judged as before.
+pub fn score(a: &Prepared, b: &Prepared, idf: &Idf, meaning: Option<f64>) -> Verdict {
     let mut reasons = Vec::new();
-    let cos = idf.cosine(&a.shingles, &b.shingles);
-    reasons.push(format!("title similarity {cos:.2}"));
+    let chars = idf.cosine(&a.shingles, &b.shingles);
+    reasons.push(format!("title similarity {chars:.2}"));
+    let cos = match meaning {
+        Some(m) if m > chars => {
+            reasons.push(format!("meaning similarity {m:.2}"));
+            m
+        }
+        _ => chars,
+    };
     let mut z = INTERCEPT + 8.0 * cos;
 
     // Brand and price weigh the same for duplicates and variants.
@@ -294,7 +305,9 @@ pub fn score(a: &Prepared, b: &Prepared, idf: &Idf) -> Verdict {
     }
     // A variant shares everything but the differing values: compare the titles without the
     // tokens that carry digits (codes, sizes, capacities).
-    let base = idf.cosine(&a.base_shingles, &b.base_shingles);
+    let base = idf
+        .cosine(&a.base_shingles, &b.base_shingles)
+        .max(meaning.unwrap_or(0.0));
     let z_variant = INTERCEPT + 8.0 * base + shared + unrelated_codes;
     Verdict {
         score: sigmoid(z),
@@ -485,6 +498,12 @@ fn brand_agreement(a: &Prepared, b: &Prepared) -> Option<bool> {
             || (!brand.is_ascii() && title.contains(brand))
     };
     match (&a.brand, &b.brand) {
+        // `苹果` and `Apple` may well be one brand: strings in different scripts say nothing.
+        (Some(x), Some(y))
+            if x.is_ascii() != y.is_ascii() && !in_title(x, &b.title) && !in_title(y, &a.title) =>
+        {
+            None
+        }
         (Some(x), Some(y)) => Some(
             x == y
                 || x.starts_with(y.as_str())
@@ -654,7 +673,7 @@ mod tests {
             Some(109.0),
         );
         let c = prep("Bose Acoustimass 5 Speaker System - AM53BK", None, None);
-        let v = score(&a, &b, &idf(&[&a, &b, &c]));
+        let v = score(&a, &b, &idf(&[&a, &b, &c]), None);
         assert!(v.score > 0.9, "{v:?}");
         assert!(v.reasons.iter().any(|r| r.contains("pslx350h")));
     }
@@ -672,7 +691,7 @@ mod tests {
             Some(1099.0),
         );
         let c = prep("Samsung Galaxy S24 Ultra", Some("Samsung"), Some(1199.0));
-        let v = score(&a, &b, &idf(&[&a, &b, &c]));
+        let v = score(&a, &b, &idf(&[&a, &b, &c]), None);
         assert!(v.score < 0.5 && v.score_ignoring_variants > 0.5, "{v:?}");
         assert_eq!(v.variant_differences, vec!["capacity 128gb ≠ 256gb"]);
     }
@@ -682,7 +701,7 @@ mod tests {
         let a = prep("USB Optical Mouse 3-button", Some("HP"), None);
         let b = prep("USB Optical Mouse 3-button", Some("Dell"), None);
         let c = prep("Wireless keyboard", Some("Logitech"), None);
-        assert!(score(&a, &b, &idf(&[&a, &b, &c])).score < 0.5);
+        assert!(score(&a, &b, &idf(&[&a, &b, &c]), None).score < 0.5);
     }
 
     #[test]
@@ -690,7 +709,7 @@ mod tests {
         let a = prep("Samsung 46' LCD HDTV - LN46A650", None, None);
         let b = prep("Samsung 52' LCD HDTV - LN52A650", None, None);
         let c = prep("Sony Turntable - PSLX350H", None, None);
-        let v = score(&a, &b, &idf(&[&a, &b, &c]));
+        let v = score(&a, &b, &idf(&[&a, &b, &c]), None);
         assert!(v.score < 0.5 && v.score_ignoring_variants > 0.5, "{v:?}");
         assert!(
             v.variant_differences
@@ -711,7 +730,7 @@ mod tests {
             Some(149.0),
         );
         let c = prep("Bose Acoustimass 5 Speaker System - AM53BK", None, None);
-        let v = score(&a, &b, &idf(&[&a, &b, &c]));
+        let v = score(&a, &b, &idf(&[&a, &b, &c]), None);
         assert!(v.score < 0.5 && v.score_ignoring_variants < 0.5, "{v:?}");
     }
 
@@ -724,7 +743,7 @@ mod tests {
             Some(159.0),
         );
         let c = prep("三只松鼠 每日坚果 750g", Some("三只松鼠"), Some(99.0));
-        let v = score(&a, &b, &idf(&[&a, &b, &c]));
+        let v = score(&a, &b, &idf(&[&a, &b, &c]), None);
         assert!(v.score < 0.5 && v.score_ignoring_variants > 0.5, "{v:?}");
         assert_eq!(v.variant_differences, vec!["pack 10片 ≠ 20片"]);
     }
@@ -742,13 +761,13 @@ mod tests {
             Some(9.99),
         );
         let c = prep("Bose Acoustimass 5 Speaker System - AM53BK", None, None);
-        let v = score(&a, &b, &idf(&[&a, &b, &c]));
+        let v = score(&a, &b, &idf(&[&a, &b, &c]), None);
         assert!(v.score < 0.5, "{v:?}");
         assert!(v.reasons.iter().any(|r| r.contains("accessory")), "{v:?}");
         // A title of the product itself may say "for": same price, still a duplicate.
         let d = prep("Belkin TuneBase FM for iPod F8Z171", None, Some(79.0));
         let e = prep("Belkin TuneBase FM - F8Z171", None, Some(79.0));
-        assert!(score(&d, &e, &idf(&[&d, &e, &c])).score > 0.5);
+        assert!(score(&d, &e, &idf(&[&d, &e, &c]), None).score > 0.5);
     }
 
     #[test]
