@@ -98,12 +98,28 @@ fn main() {
         }
     }
     let n = rows.len();
+    // SHELF_EMBEDDER=NAME_OR_PATH adds the query-title meaning features (see noisy-label).
+    let meaning: Option<Vec<f64>> = std::env::var("SHELF_EMBEDDER").ok().map(|spec| {
+        let opts = shelf_lm::LmOptions {
+            cache_dir: Some(shelf_lm::cache::default_dir()),
+            ..shelf_lm::LmOptions::default()
+        };
+        let e = shelf_lm::open_embedder(&spec, &opts).unwrap();
+        let queries: Vec<&str> = rows.iter().map(|r| r.query.as_str()).collect();
+        let titles: Vec<&str> = rows.iter().map(|r| r.title.as_str()).collect();
+        let q = e.embed(&queries, shelf_core::lm::TextKind::Query).unwrap();
+        let t = e.embed(&titles, shelf_core::lm::TextKind::Passage).unwrap();
+        (0..n)
+            .map(|i| f64::from(shelf_core::lm::dot(q.row(i), t.row(i))))
+            .collect()
+    });
     let judgments: Vec<Judgment<'_>> = (0..n * copies)
         .map(|i| Judgment {
             query_key: &keys[i],
             query: &rows[i % n].query,
             title: &titles[i],
             label: rows[i % n].label,
+            meaning: meaning.as_ref().map(|m| m[i % n]),
         })
         .collect();
 
@@ -115,6 +131,7 @@ fn main() {
             group: (i / n) as u32,
             query: j.query,
             title: j.title,
+            meaning: j.meaning,
         })
         .collect();
     let _ = features::features(&pairs);

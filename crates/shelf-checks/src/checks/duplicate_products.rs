@@ -37,6 +37,13 @@ evidence shows the 20 largest clusters with members, scores and reasons; duplica
 every pair. Items of one product line that differ in size, capacity, colour or a sibling model
 code are variants (DU005), not duplicates. Needs a catalog title.
 
+With an embedder (`[lm] embedder` or `--embedder`), titles that share meaning but few
+characters also match: random-hyperplane LSH over the title embeddings adds each item's most
+similar titles as candidates (method `embedding-lsh`), and the cosine of two titles' meanings,
+rescaled between semantic_floor and semantic_ceiling, counts as title similarity when it says
+more than the characters (`苹果 iPhone 15 Pro Max 256GB 黑色` = `Apple iPhone 15 Pro Max 256GB
+Black`). Brands written in different scripts (`苹果` / `Apple`) are not held against a pair.
+
 Why: duplicate listings split clicks and sales between copies, so neither ranks; search shows
 the same product five times; recommendations suggest what the user is already looking at.
 
@@ -45,7 +52,10 @@ same model code, same brand, similar title.
 
 Settings ([checks.duplicate-products]): threshold (0.5, the pair score that counts as a
 duplicate), lsh_threshold (0.3, the title Jaccard similarity candidate search is tuned for),
-margin (0.2: a pair is kept only within this much of each member's best pair).
+margin (0.2: a pair is kept only within this much of each member's best pair); with an
+embedder, semantic_floor (0.80) and semantic_ceiling (0.95), the embedding cosines that count
+as no and as full title similarity (tuned for multilingual-e5-small; all-MiniLM-L6-v2 spreads
+wider, 0.80 and 1.0 suit it).
 
 Fix: merge each cluster into its canonical record (MergeDuplicateProducts)."
     );

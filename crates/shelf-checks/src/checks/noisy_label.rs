@@ -4,6 +4,7 @@ use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Float64Type, UInt64Type};
 use serde_json::{Map, Value, json};
+use shelf_core::lm::{Embedder, TextKind, dot};
 use shelf_core::{Role, ShelfError, ShelfResult, TableKind};
 use shelf_io::presets::LabelScale;
 
@@ -121,6 +122,7 @@ not a correction."
             },
             min_judgments: p("min_judgments", MIN_JUDGMENTS).max(1.0) as usize,
             scale: t.label_scale,
+            embedder: ctx.embedder.clone(),
         };
         vec![ProbeSpec::analyze(
             t,
@@ -134,11 +136,53 @@ not a correction."
 }
 
 /// The out-of-fold model and confident learning over one judgments table.
-#[derive(Debug)]
 struct NoisyLabels {
     params: NoiseParams,
     min_judgments: usize,
     scale: Option<LabelScale>,
+    /// The run's embedder: the cosine of query and title becomes two more features.
+    embedder: Option<Arc<dyn Embedder>>,
+}
+
+impl std::fmt::Debug for NoisyLabels {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NoisyLabels")
+            .field("params", &self.params)
+            .field("min_judgments", &self.min_judgments)
+            .field("scale", &self.scale)
+            .field(
+                "embedder",
+                &self.embedder.as_ref().map(|e| e.id().to_string()),
+            )
+            .finish()
+    }
+}
+
+/// The cosine of each row's query (embedded as a query) and title (as a passage); every
+/// distinct text is embedded once. All `None` without an embedder.
+fn meaning(embedder: Option<&dyn Embedder>, rows: &[Row]) -> ShelfResult<Vec<Option<f64>>> {
+    let Some(e) = embedder else {
+        return Ok(vec![None; rows.len()]);
+    };
+    fn index(texts: Vec<&str>) -> (Vec<&str>, Vec<usize>) {
+        let mut distinct = texts.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        let at: Vec<usize> = texts
+            .iter()
+            .map(|t| distinct.binary_search(t).expect("present"))
+            .collect();
+        (distinct, at)
+    }
+    let (queries, q_at) = index(rows.iter().map(|r| r.query.as_str()).collect());
+    let (titles, t_at) = index(rows.iter().map(|r| r.title.as_str()).collect());
+    let q = e.embed(&queries, TextKind::Query)?;
+    let t = e.embed(&titles, TextKind::Passage)?;
+    Ok(q_at
+        .iter()
+        .zip(&t_at)
+        .map(|(&qi, &ti)| Some(f64::from(dot(q.row(qi), t.row(ti)))))
+        .collect())
 }
 
 /// A judgment with text, as read from the probe's result.
@@ -219,8 +263,11 @@ fn read(batches: &[RecordBatch]) -> ShelfResult<Vec<Row>> {
 impl Analyzer for NoisyLabels {
     fn key(&self) -> String {
         format!(
-            "noisy-label {:?} {} {:?}",
-            self.params, self.min_judgments, self.scale
+            "noisy-label {:?} {} {:?} {:?}",
+            self.params,
+            self.min_judgments,
+            self.scale,
+            self.embedder.as_ref().map(|e| e.id().to_string())
         )
     }
 
@@ -241,11 +288,13 @@ impl Analyzer for NoisyLabels {
         }
         let judgments: Vec<Judgment<'_>> = rows
             .iter()
-            .map(|r| Judgment {
+            .zip(meaning(self.embedder.as_deref(), &rows)?)
+            .map(|(r, meaning)| Judgment {
                 query_key: &r.query_key,
                 query: &r.query,
                 title: &r.title,
                 label: r.label,
+                meaning,
             })
             .collect();
         let review = relevance::review(&judgments, classes, &self.params);
@@ -346,7 +395,9 @@ fn suspect_json(review: &Review, row: &Row, s: &Suspect, full: bool) -> Map<Stri
         let feats: Map<String, Value> = features::NAMES
             .iter()
             .zip(x)
-            .map(|(n, v)| (n.to_string(), json!(round3(*v))))
+            .enumerate()
+            .filter(|(f, _)| review.semantic || !features::SEMANTIC.contains(f))
+            .map(|(_, (n, v))| (n.to_string(), json!(round3(*v))))
             .collect();
         o.insert("features".into(), Value::Object(feats));
     }
@@ -406,7 +457,11 @@ fn outcome(review: &Review, rows: &[Row], params: &NoiseParams) -> Option<Outcom
         "model".into(),
         json!(format!(
             "multinomial logistic regression on {} text features, {} folds by query (seed {})",
-            features::COUNT,
+            if review.semantic {
+                features::COUNT
+            } else {
+                features::COUNT - features::SEMANTIC.len()
+            },
             params.folds,
             params.seed
         )),

@@ -14,7 +14,7 @@ use crate::dedup::minhash::hash_shingle;
 use crate::dedup::tokens::{fold, is_cjk, shingles};
 
 /// Feature names, in vector order (shown in evidence).
-pub const NAMES: [&str; 17] = [
+pub const NAMES: [&str; 19] = [
     "bm25",
     "bm25_share",
     "term_coverage",
@@ -32,7 +32,12 @@ pub const NAMES: [&str; 17] = [
     "query_terms",
     "title_terms",
     "words_after_head",
+    "meaning",
+    "meaning_vs_query",
 ];
+
+/// The features only an embedder gives; 0 without one (a constant the model gives no weight).
+pub const SEMANTIC: [usize; 2] = [at::MEANING, at::MEANING_VS_QUERY];
 
 /// Positions in the vector, by name.
 pub mod at {
@@ -53,6 +58,9 @@ pub mod at {
     pub const QUERY_TERMS: usize = 14;
     pub const TITLE_TERMS: usize = 15;
     pub const WORDS_AFTER_HEAD: usize = 16;
+    /// Cosine of the query's and the title's embeddings (with an embedder).
+    pub const MEANING: usize = 17;
+    pub const MEANING_VS_QUERY: usize = 18;
 }
 
 pub const COUNT: usize = NAMES.len();
@@ -351,12 +359,14 @@ fn pair(q: &Text, t: &Text, corpus: &Corpus) -> (Vector, Facts) {
     (x, facts)
 }
 
-/// One judgment as the features see it: the index of its query group, its query and title.
+/// One judgment as the features see it: the index of its query group, its query and title,
+/// and (with an embedder) the cosine of their embeddings.
 #[derive(Debug, Clone, Copy)]
 pub struct Pair<'a> {
     pub group: u32,
     pub query: &'a str,
     pub title: &'a str,
+    pub meaning: Option<f64>,
 }
 
 /// Features of every judgment, in input order; distinct queries and titles are prepared once
@@ -375,6 +385,9 @@ pub fn features(pairs: &[Pair<'_>]) -> (Vec<Vector>, Vec<Facts>) {
             )
         })
         .unzip();
+    for (x, p) in xs.iter_mut().zip(pairs) {
+        x[at::MEANING] = p.meaning.unwrap_or(0.0);
+    }
     per_query(pairs, &mut xs, &mut facts);
     (xs, facts)
 }
@@ -405,6 +418,7 @@ fn per_query(pairs: &[Pair<'_>], xs: &mut [Vector], facts: &mut [Facts]) {
         let n = rows.len() as f64;
         let mean = |f: usize| rows.iter().map(|&i| xs[i][f]).sum::<f64>() / n;
         let (share_mean, coverage_mean) = (mean(at::BM25_SHARE), mean(at::COVERAGE));
+        let meaning_mean = mean(at::MEANING);
         rows.sort_by(|&a, &b| facts[b].bm25.total_cmp(&facts[a].bm25).then(a.cmp(&b)));
         let mut first = 0;
         for (pos, &i) in rows.iter().enumerate() {
@@ -421,6 +435,7 @@ fn per_query(pairs: &[Pair<'_>], xs: &mut [Vector], facts: &mut [Facts]) {
             };
             xs[i][at::BM25_SHARE_VS_QUERY] = xs[i][at::BM25_SHARE] - share_mean;
             xs[i][at::COVERAGE_VS_QUERY] = xs[i][at::COVERAGE] - coverage_mean;
+            xs[i][at::MEANING_VS_QUERY] = xs[i][at::MEANING] - meaning_mean;
         }
     }
 }
@@ -436,6 +451,7 @@ mod tests {
                 group: 0,
                 query,
                 title: t,
+                meaning: None,
             })
             .collect();
         features(&pairs)

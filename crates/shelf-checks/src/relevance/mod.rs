@@ -29,6 +29,8 @@ pub struct Judgment<'a> {
     pub query: &'a str,
     pub title: &'a str,
     pub label: f64,
+    /// Cosine of the query's and the title's embeddings, when the run has an embedder.
+    pub meaning: Option<f64>,
 }
 
 /// Settings (`[checks.noisy-label]`).
@@ -57,6 +59,8 @@ impl Default for NoiseParams {
 #[derive(Debug)]
 pub struct Review {
     pub classes: Classes,
+    /// Whether the embedder's features were there (else they are constant 0 and unused).
+    pub semantic: bool,
     pub given: Vec<usize>,
     pub features: Vec<Vector>,
     pub facts: Vec<Facts>,
@@ -115,6 +119,7 @@ pub fn review(judgments: &[Judgment<'_>], classes: Classes, params: &NoiseParams
             group,
             query: j.query,
             title: j.title,
+            meaning: j.meaning,
         })
         .collect();
     let (xs, facts) = features::features(&pairs);
@@ -153,6 +158,7 @@ pub fn review(judgments: &[Judgment<'_>], classes: Classes, params: &NoiseParams
     }
     Review {
         classes,
+        semantic: judgments.iter().any(|j| j.meaning.is_some()),
         queries: groups.iter().copied().max().map_or(0, |g| g as usize + 1),
         accuracy: right as f64 / n,
         majority_share: per_class.iter().copied().max().unwrap_or(0) as f64 / n,
