@@ -150,7 +150,7 @@ pub fn candidate_pairs(
 
 /// A pair `(a, b)`, `a < b`, as one 64-bit key: it sorts like the pair, faster, in half the
 /// memory of a pair list plus its sorted copy.
-fn pack(a: u32, b: u32) -> u64 {
+pub(crate) fn pack(a: u32, b: u32) -> u64 {
     (u64::from(a.min(b)) << 32) | u64::from(a.max(b))
 }
 
