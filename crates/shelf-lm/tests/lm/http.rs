@@ -325,9 +325,11 @@ fn embeddings_come_back_in_order_normalized_through_the_worker_limit() {
     let v = e.embed(&refs, TextKind::Passage).unwrap();
     assert_eq!((v.len(), v.dim()), (100, 3));
     for (i, row) in v.rows().enumerate() {
-        // [i, 1, 0] normalized: the row's ratio gives back the text's length, i.e. its position.
-        let norm = ((i * i + 1) as f32).sqrt();
-        assert!((row[0] - i as f32 / norm).abs() < 1e-6, "row {i}: {row:?}");
+        // [len, 1, 0] normalized: the row gives back the text's length, i.e. its position (the
+        // empty text 0 goes out as one space, so its length is 1).
+        let len = i.max(1) as f32;
+        let norm = (len * len + 1.0).sqrt();
+        assert!((row[0] - len / norm).abs() < 1e-6, "row {i}: {row:?}");
         assert!((dot(row, row) - 1.0).abs() < 1e-5);
     }
     assert_eq!(server.requests(), 1 + 10, "a probe, then 100 texts in batches of 10");
@@ -469,10 +471,10 @@ fn dequantize_gguf(src: &Path, dst: &Path) {
 fn llama_server_answers_chat_and_embeddings() {
     let server = LlamaServer::start(&smollm2_f16());
     let g = HttpGenerator::connect_with(&server.base, None, opts(4, 120_000, 4)).unwrap();
-    assert!(
-        g.id().starts_with(&format!("http:{}#", server.base)),
-        "{}",
-        g.id()
+    // The script serves the model under its file name (llama-server's --alias).
+    assert_eq!(
+        g.id(),
+        format!("http:{}#SmolLM2-135M-Instruct.F16", server.base)
     );
     chat_answers(&g);
     seeds_decide_samples(&g);
@@ -569,6 +571,11 @@ fn embeddings_are_unit_length_and_ordered(e: &HttpEmbedder) {
     }
     assert!(dot(v.row(0), v.row(1)) < 0.999, "different texts, same vector");
     assert!(e.embed(&[], TextKind::Passage).unwrap().is_empty());
+    // The server refuses empty input; the contract says it embeds, the same way every time.
+    let empty = e.embed(&["", "a", ""], TextKind::Passage).unwrap();
+    assert_eq!(empty.len(), 3);
+    assert!((dot(empty.row(0), empty.row(0)) - 1.0).abs() < 1e-4);
+    assert!(dot(empty.row(0), empty.row(2)) > 0.9999);
 }
 
 fn many_embeddings_go_through_the_worker_limit(e: &HttpEmbedder) {
