@@ -272,7 +272,7 @@ fn server_message(text: &str) -> Option<String> {
         .pointer("/error/message")
         .or_else(|| v.get("error"))
         .or_else(|| v.get("detail"))?;
-    msg.as_str().map(|s| quote(s))
+    msg.as_str().map(quote)
 }
 
 /// A "wrong shape" error quoting the answer.
@@ -466,9 +466,7 @@ impl Embedder for HttpEmbedder {
     fn embed(&self, texts: &[&str], _kind: TextKind) -> ShelfResult<Embeddings> {
         // No query/passage prefixes: the server's model decides how it wants its input.
         let batches: Vec<&[&str]> = texts.chunks(self.client.opts.batch).collect();
-        let rows = parallel_map(&batches, self.client.opts.workers, |b| {
-            self.embed_batch(b)
-        })?;
+        let rows = parallel_map(&batches, self.client.opts.workers, |b| self.embed_batch(b))?;
         let data: Vec<f32> = rows.into_iter().flatten().flatten().collect();
         Embeddings::new(self.dim, data)
     }
@@ -600,10 +598,7 @@ mod tests {
     fn server_messages_are_found_in_the_usual_places() {
         let openai = r#"{"error":{"message":"bad model","type":"x"}}"#;
         assert_eq!(server_message(openai).unwrap(), "\"bad model\"");
-        assert_eq!(
-            server_message(r#"{"detail":"nope"}"#).unwrap(),
-            "\"nope\""
-        );
+        assert_eq!(server_message(r#"{"detail":"nope"}"#).unwrap(), "\"nope\"");
         assert!(server_message("<html>").is_none());
     }
 }

@@ -117,9 +117,7 @@ impl FakeServer {
 
 fn read_request(stream: &TcpStream) -> Option<Seen> {
     stream.set_nonblocking(false).ok()?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
     let mut reader = BufReader::new(stream);
     let mut head = String::new();
     loop {
@@ -197,11 +195,16 @@ fn embeddings_json(body: &str) -> String {
 
 #[test]
 fn garbage_answers_are_quoted_in_the_error() {
-    let server = FakeServer::start(2, |_, _| Reply::Answer(200, "<html>It works!</html>".into()));
+    let server = FakeServer::start(2, |_, _| {
+        Reply::Answer(200, "<html>It works!</html>".into())
+    });
     let g = HttpGenerator::connect_with(&server.base, Some("m"), opts(1, 2000, 4)).unwrap();
     let err = g.generate(&[GenRequest::user("hi", 4)]).unwrap_err();
     let msg = err.to_string();
-    assert!(msg.contains("is not JSON") && msg.contains("<html>It works!</html>"), "{msg}");
+    assert!(
+        msg.contains("is not JSON") && msg.contains("<html>It works!</html>"),
+        "{msg}"
+    );
     let err = HttpEmbedder::connect_with(&server.base, Some("m"), opts(1, 2000, 4)).unwrap_err();
     assert!(err.to_string().contains("is not JSON"), "{err}");
     assert_eq!(server.requests(), 2, "a 200 with garbage is not retried");
@@ -215,7 +218,10 @@ fn wrong_shapes_and_wrong_counts_are_errors() {
     });
     let g = HttpGenerator::connect_with(&server.base, Some("m"), opts(1, 2000, 1)).unwrap();
     let err = g.generate(&[GenRequest::user("hi", 4)]).unwrap_err();
-    assert!(err.to_string().contains("without a `choices` list"), "{err}");
+    assert!(
+        err.to_string().contains("without a `choices` list"),
+        "{err}"
+    );
     let err = HttpEmbedder::connect_with(&server.base, Some("m"), opts(1, 2000, 1)).unwrap_err();
     assert!(
         err.to_string().contains("answered 0 vectors for 1 texts"),
@@ -227,7 +233,10 @@ fn wrong_shapes_and_wrong_counts_are_errors() {
 fn a_503_is_retried_until_the_server_answers() {
     let server = FakeServer::start(10, |_, n| {
         if n < 2 {
-            Reply::Answer(503, r#"{"error":{"message":"Loading model","code":503}}"#.into())
+            Reply::Answer(
+                503,
+                r#"{"error":{"message":"Loading model","code":503}}"#.into(),
+            )
         } else {
             Reply::Answer(200, chat_json("Paris", "stop", 2))
         }
@@ -245,7 +254,10 @@ fn retries_stop_after_the_last_try_and_never_on_a_4xx() {
         Reply::Answer(429, r#"{"error":{"message":"slow down"}}"#.into())
     });
     let g = HttpGenerator::connect_with(&busy.base, Some("m"), opts(1, 2000, 4)).unwrap();
-    let err = g.generate(&[GenRequest::user("hi", 4)]).unwrap_err().to_string();
+    let err = g
+        .generate(&[GenRequest::user("hi", 4)])
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains("HTTP 429") && err.contains("slow down") && err.contains("after 4 tries"),
         "{err}"
@@ -256,7 +268,10 @@ fn retries_stop_after_the_last_try_and_never_on_a_4xx() {
         Reply::Answer(400, r#"{"error":{"message":"model 'x' not found"}}"#.into())
     });
     let g = HttpGenerator::connect_with(&bad.base, Some("x"), opts(1, 2000, 4)).unwrap();
-    let err = g.generate(&[GenRequest::user("hi", 4)]).unwrap_err().to_string();
+    let err = g
+        .generate(&[GenRequest::user("hi", 4)])
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains("HTTP 400") && err.contains("model 'x' not found"),
         "{err}"
@@ -269,9 +284,15 @@ fn a_server_that_hangs_times_out() {
     let server = FakeServer::start(4, |_, _| Reply::Hang(Duration::from_secs(5)));
     let g = HttpGenerator::connect_with(&server.base, Some("m"), opts(1, 300, 4)).unwrap();
     let start = Instant::now();
-    let err = g.generate(&[GenRequest::user("hi", 4)]).unwrap_err().to_string();
+    let err = g
+        .generate(&[GenRequest::user("hi", 4)])
+        .unwrap_err()
+        .to_string();
     let took = start.elapsed();
-    assert!(err.contains("no answer from") && err.contains("within 0.3 s"), "{err}");
+    assert!(
+        err.contains("no answer from") && err.contains("within 0.3 s"),
+        "{err}"
+    );
     assert!(took < Duration::from_secs(3), "took {took:?}");
     assert_eq!(server.requests(), 1, "a timeout is not retried");
 }
@@ -284,9 +305,13 @@ fn a_closed_port_says_the_server_is_down() {
         .err()
         .unwrap()
         .to_string();
-    let want =
-        format!("cannot reach http://127.0.0.1:{port}/v1: connection refused; is the server running?");
-    assert!(err.contains(&want) && err.contains("after 2 tries"), "{err}");
+    let want = format!(
+        "cannot reach http://127.0.0.1:{port}/v1: connection refused; is the server running?"
+    );
+    assert!(
+        err.contains(&want) && err.contains("after 2 tries"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -301,7 +326,10 @@ fn the_model_defaults_to_the_first_listed_and_the_key_is_sent() {
     let mut o = opts(1, 2000, 1);
     o.api_key = Some("sk-test".into());
     let e = HttpEmbedder::connect_with(&format!("{}/", server.base), None, o).unwrap();
-    assert_eq!(e.id(), format!("{}#first-model", format!("http:{}", server.base)));
+    assert_eq!(
+        e.id(),
+        format!("{}#first-model", format!("http:{}", server.base))
+    );
     assert_eq!(e.dim(), 3);
     let seen = server.seen.lock().unwrap().clone();
     assert_eq!(seen.len(), 2, "/v1/models, then one probe");
@@ -332,9 +360,16 @@ fn embeddings_come_back_in_order_normalized_through_the_worker_limit() {
         assert!((row[0] - len / norm).abs() < 1e-6, "row {i}: {row:?}");
         assert!((dot(row, row) - 1.0).abs() < 1e-5);
     }
-    assert_eq!(server.requests(), 1 + 10, "a probe, then 100 texts in batches of 10");
+    assert_eq!(
+        server.requests(),
+        1 + 10,
+        "a probe, then 100 texts in batches of 10"
+    );
     let peak = server.peak.load(Ordering::SeqCst);
-    assert!((2..=3).contains(&peak), "{peak} requests in flight with 3 workers");
+    assert!(
+        (2..=3).contains(&peak),
+        "{peak} requests in flight with 3 workers"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -443,8 +478,9 @@ fn dequantize_gguf(src: &Path, dst: &Path) {
             let q = content.tensor(&mut reader, name, &Device::Cpu).unwrap();
             let q = match q.dtype() {
                 GgmlDType::F32 | GgmlDType::F16 => q,
-                _ => QTensor::quantize(&q.dequantize(&Device::Cpu).unwrap(), GgmlDType::F16)
-                    .unwrap(),
+                _ => {
+                    QTensor::quantize(&q.dequantize(&Device::Cpu).unwrap(), GgmlDType::F16).unwrap()
+                }
             };
             (name.as_str(), q)
         })
@@ -549,7 +585,12 @@ fn stop_strings_cut_the_text(g: &HttpGenerator) {
 }
 
 fn batches_keep_request_order(g: &HttpGenerator) {
-    let questions = ["What is 2+2?", "Name a color.", "Say hello.", "Name an animal."];
+    let questions = [
+        "What is 2+2?",
+        "Name a color.",
+        "Say hello.",
+        "Name an animal.",
+    ];
     let reqs: Vec<GenRequest> = questions.iter().map(|q| GenRequest::user(*q, 12)).collect();
     let together = g.generate(&reqs).unwrap();
     for (req, got) in reqs.iter().zip(&together) {
@@ -560,7 +601,11 @@ fn batches_keep_request_order(g: &HttpGenerator) {
 
 fn embeddings_are_unit_length_and_ordered(e: &HttpEmbedder) {
     assert_eq!(e.dim(), 576, "SmolLM2-135M's hidden size");
-    let texts = ["red cotton shirt", "usb-c charger 65 W", "garden hose nozzle"];
+    let texts = [
+        "red cotton shirt",
+        "usb-c charger 65 W",
+        "garden hose nozzle",
+    ];
     let v = e.embed(&texts, TextKind::Passage).unwrap();
     assert_eq!(v.len(), 3);
     for (i, text) in texts.iter().enumerate() {
@@ -569,7 +614,10 @@ fn embeddings_are_unit_length_and_ordered(e: &HttpEmbedder) {
         assert!(cos > 0.999, "{text}: alone vs in a batch, cosine {cos}");
         assert!((dot(v.row(i), v.row(i)) - 1.0).abs() < 1e-4);
     }
-    assert!(dot(v.row(0), v.row(1)) < 0.999, "different texts, same vector");
+    assert!(
+        dot(v.row(0), v.row(1)) < 0.999,
+        "different texts, same vector"
+    );
     assert!(e.embed(&[], TextKind::Passage).unwrap().is_empty());
     // The server refuses empty input; the contract says it embeds, the same way every time.
     let empty = e.embed(&["", "a", ""], TextKind::Passage).unwrap();
