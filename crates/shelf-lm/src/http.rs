@@ -230,7 +230,16 @@ impl Client {
             return Ok(m.to_string());
         }
         let backend = format!("http:{}", self.base);
-        let answer = self.call(&backend, "models", None)?;
+        let answer = self.call(&backend, "models", None).map_err(|e| match e {
+            // The server is up but lists no models: say what to do instead.
+            ShelfError::Backend { backend, message } if message.contains(" answered ") => {
+                ShelfError::backend(
+                    backend,
+                    format!("{message}; without /v1/models, name the model to use"),
+                )
+            }
+            other => other,
+        })?;
         answer
             .get("data")
             .and_then(Value::as_array)

@@ -326,10 +326,7 @@ fn the_model_defaults_to_the_first_listed_and_the_key_is_sent() {
     let mut o = opts(1, 2000, 1);
     o.api_key = Some("sk-test".into());
     let e = HttpEmbedder::connect_with(&format!("{}/", server.base), None, o).unwrap();
-    assert_eq!(
-        e.id(),
-        format!("{}#first-model", format!("http:{}", server.base))
-    );
+    assert_eq!(e.id(), format!("http:{}#first-model", server.base));
     assert_eq!(e.dim(), 3);
     let seen = server.seen.lock().unwrap().clone();
     assert_eq!(seen.len(), 2, "/v1/models, then one probe");
