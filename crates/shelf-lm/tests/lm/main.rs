@@ -3,6 +3,8 @@
 //! that instruction when it is missing; every model runs on one thread.
 
 mod bert;
+#[cfg(all(feature = "http", feature = "candle"))]
+mod http;
 
 use std::path::PathBuf;
 
