@@ -8,10 +8,12 @@
 //!   know, not a silent misreading.
 //! - Requests of a batch run one after another on one model behind a mutex. candle's quantized
 //!   models keep a single KV cache and have no per-row padding mask, so prompts of different
-//!   lengths cannot share a forward pass without padding tokens leaking into attention. On the
-//!   2-core machines this project targets it would not pay anyway: decoding one sequence
-//!   already keeps both cores busy in the q4×q8 dot kernels (compute, not memory bandwidth, is
-//!   the bound for these small models), so a wider batch only divides the same cores.
+//!   lengths cannot share a forward pass without padding tokens leaking into attention.
+//!   Batching equal-length rows would read each weight block once for several rows; that
+//!   has not been measured here. What was measured (bench/README.md): candle's single-row
+//!   decode is no faster on 2 threads than on 1. On 2 cores, the likelier win is therefore
+//!   two requests at once on cloned models (the weights are shared), one thread each. That
+//!   is not done yet.
 //! - Sampling is candle's `LogitsProcessor`, seeded per request, so a request gives the same
 //!   text alone or in any batch.
 

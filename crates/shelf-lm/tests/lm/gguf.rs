@@ -113,7 +113,10 @@ fn stop_strings_cut_the_text_before_them() {
     req.stop = vec!["5.".to_string(), "never appears".to_string()];
     let cut = smollm().generate(&[req]).unwrap().remove(0);
     assert_eq!(cut.finish, FinishReason::Stop);
-    assert!(!cut.text.contains("5.") && cut.text.contains("4."), "{cut:?}");
+    assert!(
+        !cut.text.contains("5.") && cut.text.contains("4."),
+        "{cut:?}"
+    );
     assert!(full.text.starts_with(&cut.text), "{cut:?} vs {full:?}");
     assert!(cut.tokens < full.tokens);
 }
