@@ -3,6 +3,7 @@
 //! that instruction when it is missing; every model runs on one thread.
 
 mod bert;
+mod bert_reference;
 mod gguf;
 #[cfg(all(feature = "http", feature = "candle"))]
 mod http;
