@@ -33,6 +33,9 @@ browser-deps:
 # The models the tests use, fetched (and verified) by the test build's own `shelf` binary.
 TEST_MODELS := all-minilm-l6-v2 multilingual-e5-small smollm2-135m-instruct
 
+# candle runs large elementwise ops on a pool of its own, sized from CANDLE_NUM_THREADS (else
+# every core), whatever a model's `threads` says; tests run two at a time on 2 cores.
+test: export CANDLE_NUM_THREADS ?= 1
 test: browser-deps lint
 	$(CARGO) test --workspace --no-run
 	$(CARGO_TARGET_DIR)/debug/shelf models fetch $(TEST_MODELS)

@@ -39,7 +39,7 @@ fn sample_with_hidden_categories(
     {
         let mut fields: Vec<String> = record.iter().map(str::to_string).collect();
         let h = (row_id as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 33;
-        if h % 5 == 0 && levels.iter().all(|&l| !fields[l].trim().is_empty()) {
+        if h.is_multiple_of(5) && levels.iter().all(|&l| !fields[l].trim().is_empty()) {
             hidden.insert(
                 row_id as u64,
                 levels
@@ -111,9 +111,9 @@ fn bigbasket_categories() {
         let row = s["row_id"].as_u64().unwrap();
         let truth = &hidden[&row];
         let got: Vec<&str> = s["value"].as_str().unwrap().split(" > ").collect();
-        for level in 0..3 {
+        for (level, right) in right.iter_mut().enumerate() {
             if got.len() > level && (0..=level).all(|l| got[l] == truth[l]) {
-                right[level] += 1;
+                *right += 1;
             }
         }
     }
