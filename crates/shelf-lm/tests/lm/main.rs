@@ -3,6 +3,7 @@
 //! that instruction when it is missing; every model runs on one thread.
 
 mod bert;
+mod e5;
 
 use std::path::PathBuf;
 
