@@ -4,6 +4,7 @@
 
 mod bert;
 mod bert_reference;
+mod e5;
 mod gguf;
 #[cfg(all(feature = "http", feature = "candle"))]
 mod http;
