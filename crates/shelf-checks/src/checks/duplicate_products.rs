@@ -42,7 +42,7 @@ characters also match: random-hyperplane LSH over the title embeddings adds each
 similar titles as candidates (method `embedding-lsh`), and the cosine of two titles' meanings,
 rescaled between semantic_floor and semantic_ceiling, counts as title similarity when it says
 more than the characters (`苹果 iPhone 15 Pro Max 256GB 黑色` = `Apple iPhone 15 Pro Max 256GB
-Black`). Brands written in different scripts (`苹果` / `Apple`) are not held against a pair.
+Black`).
 
 Why: duplicate listings split clicks and sales between copies, so neither ranks; search shows
 the same product five times; recommendations suggest what the user is already looking at.

@@ -498,12 +498,6 @@ fn brand_agreement(a: &Prepared, b: &Prepared) -> Option<bool> {
             || (!brand.is_ascii() && title.contains(brand))
     };
     match (&a.brand, &b.brand) {
-        // `苹果` and `Apple` may well be one brand: strings in different scripts say nothing.
-        (Some(x), Some(y))
-            if x.is_ascii() != y.is_ascii() && !in_title(x, &b.title) && !in_title(y, &a.title) =>
-        {
-            None
-        }
         (Some(x), Some(y)) => Some(
             x == y
                 || x.starts_with(y.as_str())
