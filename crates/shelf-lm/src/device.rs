@@ -19,9 +19,12 @@ pub(crate) fn pick(backend: &str) -> ShelfResult<Device> {
     Ok(Device::Cpu)
 }
 
-/// A rayon pool of exactly `threads` threads (0 = one per core). candle's CPU kernels and
-/// gemm run on the pool they are called from, so running a model inside `pool.install` pins
-/// its thread count: on 2 cores, oversubscription costs more than a thread saves.
+/// A rayon pool of exactly `threads` threads (0 = one per core). gemm and our own parallel
+/// loops run on the pool they are called from, so running a model inside `pool.install` bounds
+/// them: on 2 cores, oversubscription costs more than a thread saves. candle 0.11 also runs
+/// large elementwise ops on a pool of its own, sized from `CANDLE_NUM_THREADS` (else every
+/// core), which this cannot reach without `unsafe` `set_var`; set that variable to the same
+/// number (`make test` sets 1).
 pub(crate) fn pool(backend: &str, threads: usize) -> ShelfResult<rayon::ThreadPool> {
     let threads = if threads == 0 {
         std::thread::available_parallelism().map_or(1, |n| n.get())

@@ -1,22 +1,9 @@
 //! The candle BERT embedder on all-MiniLM-L6-v2.
 
-use std::sync::OnceLock;
-
 use shelf_core::lm::{Embedder, TextKind, dot};
-use shelf_lm::LmOptions;
 
 fn minilm() -> &'static dyn Embedder {
-    static MODEL: OnceLock<Box<dyn Embedder>> = OnceLock::new();
-    MODEL
-        .get_or_init(|| {
-            let opts = LmOptions {
-                threads: 1,
-                ..LmOptions::default()
-            };
-            let path = super::model("all-minilm-l6-v2");
-            shelf_lm::open_embedder(&path.to_string_lossy(), &opts).unwrap()
-        })
-        .as_ref()
+    super::embedder("all-minilm-l6-v2")
 }
 
 #[test]

@@ -8,7 +8,6 @@
 //! up as a much lower cosine on at least one of them.
 
 use shelf_core::lm::{TextKind, dot};
-use shelf_lm::LmOptions;
 
 const FIXTURE: &str = include_str!("fixtures/minilm_reference.json");
 
@@ -43,12 +42,7 @@ fn fixture_exercises_truncation_and_the_empty_text() {
 #[test]
 fn vectors_match_sentence_transformers() {
     let r = reference();
-    let opts = LmOptions {
-        threads: 1,
-        ..LmOptions::default()
-    };
-    let path = super::model("all-minilm-l6-v2");
-    let e = shelf_lm::open_embedder(&path.to_string_lossy(), &opts).unwrap();
+    let e = super::embedder("all-minilm-l6-v2");
     let texts: Vec<&str> = r.texts.iter().map(String::as_str).collect();
     let got = e.embed(&texts, TextKind::Passage).unwrap();
     assert_eq!(got.len(), texts.len());

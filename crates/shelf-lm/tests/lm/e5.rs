@@ -3,7 +3,6 @@
 //! `scripts/e5_fixtures.py`.
 
 use std::path::PathBuf;
-use std::sync::OnceLock;
 
 use shelf_core::lm::{Embedder, TextKind, dot};
 use shelf_lm::LmOptions;
@@ -20,17 +19,7 @@ fn e5_file() -> PathBuf {
 }
 
 fn e5() -> &'static dyn Embedder {
-    static MODEL: OnceLock<Box<dyn Embedder>> = OnceLock::new();
-    MODEL
-        .get_or_init(|| {
-            let opts = LmOptions {
-                threads: 1,
-                ..LmOptions::default()
-            };
-            shelf_lm::open_embedder("multilingual-e5-small", &opts)
-                .unwrap_or_else(|e| panic!("{e}"))
-        })
-        .as_ref()
+    super::embedder("multilingual-e5-small")
 }
 
 #[test]

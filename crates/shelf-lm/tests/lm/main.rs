@@ -16,3 +16,23 @@ pub fn model(name: &str) -> PathBuf {
     shelf_lm::models::resolve(name, &shelf_lm::models::default_dir())
         .unwrap_or_else(|e| panic!("{e}"))
 }
+
+/// The installed embedder `name` on one thread, loaded once per test binary (each model is a
+/// few hundred MB; every test that uses it shares the one copy).
+pub fn embedder(name: &'static str) -> &'static dyn shelf_core::lm::Embedder {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    type Loaded = HashMap<&'static str, &'static dyn shelf_core::lm::Embedder>;
+    static MODELS: OnceLock<Mutex<Loaded>> = OnceLock::new();
+    let mut models = MODELS.get_or_init(Default::default).lock().unwrap();
+    *models.entry(name).or_insert_with(|| {
+        let opts = shelf_lm::LmOptions {
+            threads: 1,
+            ..shelf_lm::LmOptions::default()
+        };
+        let path = model(name);
+        let e = shelf_lm::open_embedder(&path.to_string_lossy(), &opts)
+            .unwrap_or_else(|e| panic!("{e}"));
+        Box::leak(e)
+    })
+}
