@@ -64,35 +64,18 @@ impl VoteParams {
     /// else the defaults: both checks must plan the very same vote so it runs once.
     pub fn from_ctx(ctx: &Ctx<'_>) -> Self {
         let d = Self::default();
-        let get = |key: &str, default: usize| {
-            let other = ctx
-                .params
-                .f64(UNCATEGORIZED, "uncategorized-item", key, default as f64);
-            ctx.params
-                .f64(MISMATCH, "category-mismatch", key, other)
-                .max(1.0) as usize
-        };
-        let share = |key: &str, default: f64| {
+        // `[checks.category-mismatch]` wins over `[checks.uncategorized-item]`.
+        let value = |key: &str, default: f64| {
             let other = ctx
                 .params
                 .f64(UNCATEGORIZED, "uncategorized-item", key, default);
-            ctx.params
-                .f64(MISMATCH, "category-mismatch", key, other)
-                .clamp(0.0, 1.0)
+            ctx.params.f64(MISMATCH, "category-mismatch", key, other)
         };
+        let get = |key: &str, default: usize| value(key, default as f64).max(1.0) as usize;
+        let share = |key: &str, default: f64| value(key, default).clamp(0.0, 1.0);
         Self {
             k: get("k", d.k),
-            temperature: {
-                let other = ctx.params.f64(
-                    UNCATEGORIZED,
-                    "uncategorized-item",
-                    "temperature",
-                    d.temperature,
-                );
-                ctx.params
-                    .f64(MISMATCH, "category-mismatch", "temperature", other)
-                    .max(1e-6)
-            },
+            temperature: value("temperature", d.temperature).max(1e-6),
             max_reference: get("max_reference", d.max_reference),
             min_share: share("min_share", d.min_share),
             max_own_share: share("max_own_share", d.max_own_share),

@@ -28,8 +28,10 @@ category-aware rankers and recommenders treat it as an unknown.
 Example: `Amul Taaza Toned Milk 1 L` with no category, whose nearest titles are 9 milks
 and a curd: suggested `Bakery, Cakes & Dairy > Dairy > Milk`, share 0.9.
 
-Measured on BigBasket (bench/README.md): hide 20% of the categories and the top-level
-suggestion is right for most of them; the evidence's share says how sure each one is.
+Measured on BigBasket with all-MiniLM-L6-v2 (the bigbasket_categories test in
+crates/shelf/tests/audit/semantic.rs): with 20% of the category paths hidden, the top-level
+suggestion is right for 94% of them (84% for the first two levels, 77% for all three); the
+evidence's share says how sure each one is.
 
 Settings ([checks.uncategorized-item]): k (10), max_reference (50,000), max_listed (1,000),
 min_share (0.7: suggestions at or above it are counted as confident). Shared with
