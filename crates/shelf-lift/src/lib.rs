@@ -1,0 +1,13 @@
+//! Reference models for proving a data change's lift, and the statistics to judge it.
+//!
+//! Everything here is plain Rust over plain inputs (texts, ids, judged gains); reading tables,
+//! roles and writing `metrics.json` is the facade's job (`shelf::lift`).
+//!
+//! - [`search`]: BM25 (tantivy over [`text`]'s segmentation), dense retrieval over any
+//!   [`shelf_core::lm::Embedder`], and their reciprocal-rank fusion.
+//! - [`metrics`]: nDCG, recall, reciprocal rank, coverage over graded gains.
+//! - [`stats`]: seeded bootstrap intervals, paired for A-vs-B deltas.
+
+pub mod metrics;
+pub mod stats;
+pub mod text;
