@@ -49,3 +49,11 @@ pub fn u64s(b: &RecordBatch, name: &str) -> ShelfResult<Vec<u64>> {
     }
     Ok(c.as_primitive::<UInt64Type>().values().to_vec())
 }
+
+/// A numeric column (any numeric type, cast to f64), `None` for nulls.
+pub fn floats(b: &RecordBatch, name: &str) -> ShelfResult<Vec<Option<f64>>> {
+    let c = required(name, column(b, name, &DataType::Float64)?)?;
+    Ok(c.as_primitive::<arrow::datatypes::Float64Type>()
+        .iter()
+        .collect())
+}

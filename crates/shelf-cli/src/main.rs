@@ -43,6 +43,11 @@ enum Command {
     /// Wasserstein), new and vanished categories and items, role mapping changes, and which
     /// audit counts moved. Writes diff.json and diff.html.
     Diff(Box<DiffArgs>),
+    /// Prove a data change's lift: index or train the same reference models on the base data
+    /// and on each `--variant`, score them on the same judgments, and report each variant's
+    /// delta with a 95 % bootstrap interval (metrics.json, report.html).
+    #[command(subcommand)]
+    Lift(LiftCommand),
     /// List the checks (code, name, default severity).
     Checks,
     /// Print a check's documentation: what it does, why it matters, an example, the fix.
@@ -91,6 +96,60 @@ enum ModelsCommand {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+}
+
+#[derive(Subcommand)]
+enum LiftCommand {
+    /// BM25 (and, with an embedder, dense and hybrid) search over each catalog version, scored
+    /// by nDCG@10, Recall@100 and MRR on the judgments. Writes metrics.json, report.html,
+    /// queries.tsv and runs/<variant>.<model>.trec.
+    Search(Box<LiftSearchArgs>),
+}
+
+#[derive(clap::Args)]
+struct LiftSearchArgs {
+    /// The base catalog (else `[tables.catalog] path`); without either, the judgments' own
+    /// item columns (e.g. Home Depot's product_title) are the catalog.
+    #[arg(long)]
+    catalog: Option<PathBuf>,
+    /// Graded relevance judgments: query, item id, label (else `[tables.judgments] path`).
+    #[arg(long)]
+    judgments: Option<PathBuf>,
+    /// Another version of the catalog, as NAME=PATH (same item ids, different data); repeat
+    /// for several.
+    #[arg(long = "variant", value_name = "NAME=PATH")]
+    variants: Vec<String>,
+    #[arg(long)]
+    preset: Option<String>,
+    #[arg(long)]
+    encoding: Option<String>,
+    /// Roles, table options and `[lm]` settings, as for `shelf audit`.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Adds dense and hybrid retrieval with this embedder (an installed model, a model folder
+    /// or file, or an OpenAI-compatible server's http(s)://…/v1). Overrides `[lm] embedder`.
+    #[arg(long)]
+    embedder: Option<String>,
+    /// How Chinese text becomes terms: overlapping character bigrams, or jieba words.
+    #[arg(long, default_value = "bigrams", value_parser = ["bigrams", "words"])]
+    chinese: String,
+    /// Do not stem English words.
+    #[arg(long)]
+    no_stem: bool,
+    /// Bootstrap resamples for the intervals.
+    #[arg(long, default_value_t = 1000)]
+    resamples: usize,
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    #[arg(long)]
+    out: PathBuf,
+    /// Exit with 1 when a variant is worse than the base with 95 % confidence on any metric
+    /// (for nightly pipelines).
+    #[arg(long)]
+    fail_on_regression: bool,
+    /// Print each step with the seconds elapsed since the start to stderr.
+    #[arg(long)]
+    timings: bool,
 }
 
 #[derive(clap::Args)]
@@ -252,6 +311,7 @@ fn run(cli: Cli) -> Result<u8, ShelfError> {
         Command::Models(cmd) => models(cmd),
         Command::Audit(args) => audit(*args),
         Command::Diff(args) => diff(*args),
+        Command::Lift(LiftCommand::Search(args)) => lift_search(*args),
     }
 }
 
@@ -409,4 +469,55 @@ fn audit(args: AuditArgs) -> Result<u8, ShelfError> {
     } else {
         0
     })
+}
+
+fn lift_search(args: LiftSearchArgs) -> Result<u8, ShelfError> {
+    let mut config = match &args.config {
+        Some(p) => shelf::Config::load(p)?,
+        None => shelf::Config::default(),
+    };
+    if let Some(e) = &args.embedder {
+        config.lm.embedder = Some(e.clone());
+    }
+    let variants = args
+        .variants
+        .iter()
+        .map(|v| shelf::lift::Variant::parse(v))
+        .collect::<Result<Vec<_>, _>>()?;
+    let from_config = |kind: &str| config.tables.get(kind).and_then(|t| t.path.clone());
+    let catalog = args.catalog.clone().or_else(|| from_config("catalog"));
+    let judgments = args.judgments.clone().or_else(|| from_config("judgments")).ok_or_else(|| {
+        ShelfError::user(
+            "no judgments to score the rankings on: give --judgments PATH (or [tables.judgments] path in --config)",
+        )
+    })?;
+    let spec = shelf::lift::SearchSpec {
+        catalog,
+        judgments,
+        variants,
+        preset: args.preset.clone(),
+        encoding: args.encoding.clone(),
+        config,
+        chinese: shelf_lift::text::Chinese::parse(&args.chinese).unwrap_or_default(),
+        stem: !args.no_stem,
+        bootstrap: shelf_lift::stats::Bootstrap {
+            resamples: args.resamples.max(1),
+            seed: args.seed,
+        },
+    };
+    let lift = run_with_progress(
+        args.timings,
+        |progress| shelf::lift::search(&spec, progress),
+        |lift| shelf::write_search_lift(lift, &args.out),
+    )?;
+    err!("{}", shelf_report::lift_text(&lift.report));
+    errln!("report: {}", args.out.join("report.html").display());
+    let regressed = lift
+        .report
+        .deltas
+        .values()
+        .flat_map(|m| m.values())
+        .flat_map(|m| m.values())
+        .any(|d| d.ci95[1] < 0.0);
+    Ok(u8::from(args.fail_on_regression && regressed))
 }

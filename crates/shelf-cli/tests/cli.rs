@@ -18,6 +18,8 @@ mod commands;
 mod contract;
 #[path = "cli/diff.rs"]
 mod diff;
+#[path = "cli/lift.rs"]
+mod lift;
 #[path = "cli/reading.rs"]
 mod reading;
 #[path = "../../shelf/tests/support/real_data.rs"]

@@ -9,5 +9,6 @@
 //! - [`stats`]: seeded bootstrap intervals, paired for A-vs-B deltas.
 
 pub mod metrics;
+pub mod search;
 pub mod stats;
 pub mod text;

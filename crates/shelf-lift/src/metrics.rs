@@ -126,7 +126,10 @@ mod tests {
         // DCG = 0.5/log2(2) + 0 + 1.0/log2(4) = 1.0; IDCG = 1.0 + 0.5/log2(3) = 1.3155.
         let t = truth(&[(Some(7), 1.0), (Some(3), 0.5)]);
         let got = ndcg(&[3, 9, 7], &t, 10);
-        assert!((got - 1.0 / (1.0 + 0.5 / 3f64.log2())).abs() < 1e-12, "{got}");
+        assert!(
+            (got - 1.0 / (1.0 + 0.5 / 3f64.log2())).abs() < 1e-12,
+            "{got}"
+        );
         assert_eq!(ndcg(&[7, 3], &t, 10), 1.0);
         // k cuts the ranking, not the ideal.
         assert!((ndcg(&[3, 9, 7], &t, 2) - 0.5 / (1.0 + 0.5 / 3f64.log2())).abs() < 1e-12);
@@ -160,7 +163,7 @@ mod tests {
     #[test]
     fn coverage_counts_distinct_items() {
         let lists: Vec<Vec<u32>> = vec![vec![0, 1], vec![1, 2], vec![9]];
-        assert_eq!(coverage(lists.iter().map(Vec::as_slice), 1, 10), 0.2);
+        assert_eq!(coverage(lists.iter().map(Vec::as_slice), 1, 10), 0.3);
         assert_eq!(coverage(lists.iter().map(Vec::as_slice), 2, 10), 0.4);
     }
 }

@@ -121,7 +121,12 @@ impl Segmenter {
             Chinese::Bigrams => out.extend(run.windows(2).map(|w| w.iter().collect::<String>())),
             Chinese::Words => {
                 let s: String = run.iter().collect();
-                out.extend(jieba().cut(&s, true).into_iter().map(str::to_string));
+                out.extend(
+                    jieba()
+                        .cut(&s, true)
+                        .into_iter()
+                        .map(|t| t.word.to_string()),
+                );
             }
         }
     }
@@ -139,7 +144,9 @@ mod tests {
     fn latin_words_and_numbers() {
         assert_eq!(
             terms("Husky 1/2 in. Drive 2.5-Inch Socket, 1,000 pcs!"),
-            ["husky", "1", "2", "in", "drive", "2.5", "inch", "socket", "1,000", "pcs"]
+            [
+                "husky", "1", "2", "in", "drive", "2.5", "inch", "socket", "1,000", "pcs"
+            ]
         );
     }
 

@@ -10,6 +10,7 @@ mod diff;
 mod escape;
 mod html;
 mod json;
+mod lift;
 mod model;
 mod svg;
 mod text;
@@ -22,6 +23,10 @@ pub use diff::{
 pub use escape::escape;
 pub use html::{MAX_EXAMPLE_ROWS, MAX_FINDINGS_RENDERED, MAX_ROW_IDS_RENDERED, html};
 pub use json::{duplicates_csv, findings_jsonl, summary_json};
+pub use lift::{
+    Deltas, LiftReport, MetricDelta, MetricDeltas, ModelScores, Order, Segments, lift_html,
+    lift_json, lift_text,
+};
 pub use model::{AuditReport, Chart, ChartKind, Series};
 pub use svg::chart_svg;
 pub use text::text_summary;

@@ -21,7 +21,7 @@ const FONT: f64 = 11.0;
 /// Axis tick labels longer than this are cut (the full label is in the tooltip).
 const MAX_TICK_LABEL_CHARS: usize = 16;
 /// Colour-blind-friendly palette (Okabe–Ito, darkened a little for white backgrounds).
-const PALETTE: [&str; 8] = [
+pub(crate) const PALETTE: [&str; 8] = [
     "#0072b2", "#e69f00", "#009e73", "#cc79a7", "#d55e00", "#56b4e9", "#8a7d00", "#666666",
 ];
 

@@ -173,18 +173,23 @@ impl std::fmt::Debug for Prepared {
 /// Validates the run settings, check parameters and user rules of `config`, and loads the
 /// configured embedder (a model that cannot load fails the run here, before any table is read).
 pub fn prepare(config: &Config) -> ShelfResult<Prepared> {
-    let embedder = match &config.lm.embedder {
-        Some(name) => Some(Arc::from(shelf_lm::open_embedder(
-            name,
-            &crate::lm_options(config),
-        )?)),
-        None => None,
-    };
+    let embedder = embedder(config)?;
     Ok(Prepared {
         now: now_micros(config)?,
         params: params(config)?,
         rules: user_rules(config)?,
         embedder,
+    })
+}
+
+/// The embedder `[lm] embedder` names, loaded (and wrapped in the on-disk cache), or `None`.
+pub fn embedder(config: &Config) -> ShelfResult<Option<Arc<dyn Embedder>>> {
+    Ok(match &config.lm.embedder {
+        Some(name) => Some(Arc::from(shelf_lm::open_embedder(
+            name,
+            &crate::lm_options(config),
+        )?)),
+        None => None,
     })
 }
 

@@ -7,13 +7,14 @@ pub mod audit;
 pub mod charts;
 pub mod config;
 pub mod diff;
+pub mod lift;
 pub mod output;
 pub mod tables;
 
 pub use audit::{AuditSpec, audit, session};
 pub use config::Config;
 pub use diff::{DiffSpec, Version, diff};
-pub use output::{write_audit, write_diff};
+pub use output::{write_audit, write_diff, write_search_lift};
 
 /// The model settings of `[lm]` as shelf-lm takes them.
 pub fn lm_options(config: &Config) -> shelf_lm::LmOptions {

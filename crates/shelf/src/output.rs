@@ -87,3 +87,47 @@ pub fn replace_dir(tmp: tempfile::TempDir, dir: &Path) -> ShelfResult<()> {
     }
     Ok(())
 }
+
+/// The id a TREC run line uses for a query that retrieved nothing, so that every judged query
+/// is present (evaluators then average over the same queries shelf does); it is never a judged
+/// item, so it scores 0 as shelf scores that query.
+pub const NO_RESULT: &str = "-";
+
+/// Writes `metrics.json`, `report.html`, `queries.tsv` and `runs/<variant>.<model>.trec` into
+/// `dir`, atomically like [`write_audit`].
+pub fn write_search_lift(lift: &crate::lift::SearchLift, dir: &Path) -> ShelfResult<()> {
+    use std::fmt::Write as _;
+    let tmp = temp_sibling(dir)?;
+    let write = |name: &str, body: &str| {
+        let p = tmp.path().join(name);
+        std::fs::write(&p, body).map_err(|e| ShelfError::io(&p, "cannot write", e))
+    };
+    write("metrics.json", &shelf_report::lift_json(&lift.report))?;
+    write("report.html", &shelf_report::lift_html(&lift.report))?;
+    // TSV and TREC fields cannot hold tabs, newlines (or, in TREC, spaces): those become `_`
+    // in ids and a space in query text.
+    let flat = |s: &str| s.replace(['\t', '\n', '\r'], " ");
+    let id = |s: &str| s.replace(char::is_whitespace, "_");
+    let mut tsv = String::new();
+    for (qid, text) in &lift.queries {
+        let _ = writeln!(tsv, "{}\t{}", id(qid), flat(text));
+    }
+    write("queries.tsv", &tsv)?;
+    let runs = tmp.path().join("runs");
+    std::fs::create_dir(&runs).map_err(|e| ShelfError::io(&runs, "cannot create", e))?;
+    for run in &lift.runs {
+        let tag = format!("{}.{}", run.variant, run.model);
+        let mut out = String::new();
+        for ((qid, _), ranking) in lift.queries.iter().zip(&run.rankings) {
+            let qid = id(qid);
+            if ranking.is_empty() {
+                let _ = writeln!(out, "{qid} Q0 {NO_RESULT} 1 0 {tag}");
+            }
+            for (rank, (item, score)) in ranking.iter().enumerate() {
+                let _ = writeln!(out, "{qid} Q0 {} {} {score} {tag}", id(item), rank + 1);
+            }
+        }
+        write(&format!("runs/{tag}.trec"), &out)?;
+    }
+    replace_dir(tmp, dir)
+}

@@ -12,6 +12,8 @@ use shelf_report::AuditReport;
 mod bots;
 #[path = "audit/check_fixtures.rs"]
 mod check_fixtures;
+#[path = "audit/lift.rs"]
+mod lift;
 #[path = "support/real_data.rs"]
 mod real_data;
 #[path = "audit/semantic.rs"]
