@@ -10,6 +10,7 @@ use super::{LiftReport, MetricDelta, ModelScores};
 
 const LIFT_CSS: &str = r#"
 .up{color:#1a7f37;font-weight:600}.down{color:#b42318;font-weight:600}.flat{color:#555}
+td.num{white-space:nowrap}
 svg.lift{width:100%;max-width:760px;height:auto;display:block;margin:8px 0 16px}
 svg.lift text{font:11px system-ui,sans-serif;fill:#333}
 "#;
@@ -302,9 +303,10 @@ fn bar_chart(out: &mut String, groups: &[(String, Vec<Bar>)], series: &[String],
         push_escaped(out, label);
         out.push_str("</text>");
     }
-    // Legend.
+    // Legend: only the series that have a bar (the base has no delta).
     let mut lx = left;
-    for (i, name) in series.iter().enumerate() {
+    let drawn = |i: usize| groups.iter().any(|g| g.1.iter().any(|b| b.series == i));
+    for (i, name) in series.iter().enumerate().filter(|(i, _)| drawn(*i)) {
         w(
             out,
             format_args!(

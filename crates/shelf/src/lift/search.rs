@@ -228,7 +228,7 @@ pub fn search(spec: &SearchSpec, progress: Progress<'_>) -> ShelfResult<SearchLi
             metrics: Metric::ALL.iter().map(|m| m.key().to_string()).collect(),
         },
         segments: Segments {
-            by: "query length in words (a Chinese word counted as two characters)".into(),
+            by: "query length in words; two Chinese characters count as one word".into(),
             names: SEGMENTS.iter().map(|s| s.to_string()).collect(),
             ..Segments::default()
         },
