@@ -5,9 +5,13 @@
 //!
 //! - [`search`]: BM25 (tantivy over [`text`]'s segmentation), dense retrieval over any
 //!   [`shelf_core::lm::Embedder`], and their reciprocal-rank fusion.
+//! - [`ctr`]: click models on hashed features (logistic regression, a factorization machine)
+//!   with early stopping, AUC / log loss with paired bootstrap intervals, and IPS off-policy
+//!   estimates on logged bandit feedback.
 //! - [`metrics`]: nDCG, recall, reciprocal rank, coverage over graded gains.
 //! - [`stats`]: seeded bootstrap intervals, paired for A-vs-B deltas.
 
+pub mod ctr;
 pub mod metrics;
 pub mod search;
 pub mod stats;
