@@ -6,8 +6,11 @@
 //! - [`search`]: BM25 (tantivy over [`text`]'s segmentation), dense retrieval over any
 //!   [`shelf_core::lm::Embedder`], and their reciprocal-rank fusion.
 //! - [`metrics`]: nDCG, recall, reciprocal rank, coverage over graded gains.
+//! - [`recs`]: recommendation baselines (popularity, item-kNN, implicit ALS with early
+//!   stopping) over a leave-last-out or temporal split, scored per user.
 //! - [`stats`]: seeded bootstrap intervals, paired for A-vs-B deltas.
 
 pub mod metrics;
+pub mod recs;
 pub mod stats;
 pub mod text;

@@ -121,7 +121,12 @@ impl Segmenter {
             Chinese::Bigrams => out.extend(run.windows(2).map(|w| w.iter().collect::<String>())),
             Chinese::Words => {
                 let s: String = run.iter().collect();
-                out.extend(jieba().cut(&s, true).into_iter().map(str::to_string));
+                out.extend(
+                    jieba()
+                        .cut(&s, true)
+                        .into_iter()
+                        .map(|t| t.word.to_string()),
+                );
             }
         }
     }
