@@ -9,10 +9,13 @@
 //!   with early stopping, AUC / log loss with paired bootstrap intervals, and IPS off-policy
 //!   estimates on logged bandit feedback.
 //! - [`metrics`]: nDCG, recall, reciprocal rank, coverage over graded gains.
+//! - [`recs`]: recommendation baselines (popularity, item-kNN, implicit ALS with early
+//!   stopping) over a leave-last-out or temporal split, scored per user.
 //! - [`stats`]: seeded bootstrap intervals, paired for A-vs-B deltas.
 
 pub mod ctr;
 pub mod metrics;
+pub mod recs;
 pub mod search;
 pub mod stats;
 pub mod text;
