@@ -104,6 +104,59 @@ enum LiftCommand {
     /// by nDCG@10, Recall@100 and MRR on the judgments. Writes metrics.json, report.html,
     /// queries.tsv and runs/<variant>.<model>.trec.
     Search(Box<LiftSearchArgs>),
+    /// Popularity, item-kNN and implicit ALS (early-stopped on validation) trained on each
+    /// event-log version, held out leave-last-out per user, scored by Recall@20 and NDCG@20 on
+    /// the users every version holds out. Writes metrics.json and report.html.
+    Recs(Box<LiftRecsArgs>),
+}
+
+#[derive(clap::Args)]
+struct LiftRecsArgs {
+    /// The base event log: user, item, and optionally event type, timestamp, quantity (else
+    /// `[tables.events] path`).
+    #[arg(long)]
+    events: Option<PathBuf>,
+    /// Another version of the log, as NAME=PATH (e.g. with bots removed); repeat for several.
+    #[arg(long = "variant", value_name = "NAME=PATH")]
+    variants: Vec<String>,
+    #[arg(long)]
+    preset: Option<String>,
+    #[arg(long)]
+    encoding: Option<String>,
+    /// Roles and table options, as for `shelf audit`.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    #[command(flatten)]
+    common: LiftCommon,
+}
+
+/// Options every `shelf lift` command shares.
+#[derive(clap::Args)]
+struct LiftCommon {
+    /// Bootstrap resamples for the intervals.
+    #[arg(long, default_value_t = 1000)]
+    resamples: usize,
+    /// Seeds the bootstrap and every model's initialisation.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    #[arg(long)]
+    out: PathBuf,
+    /// Exit with 1 when a variant is worse than the base with 95 % confidence on any metric
+    /// (for nightly pipelines).
+    #[arg(long)]
+    fail_on_regression: bool,
+    /// Print each step with the seconds elapsed since the start to stderr.
+    #[arg(long)]
+    timings: bool,
+}
+
+impl LiftCommon {
+    fn bootstrap(&self) -> shelf_lift::stats::Bootstrap {
+        shelf_lift::stats::Bootstrap {
+            resamples: self.resamples.max(1),
+            seed: self.seed,
+        }
+    }
 }
 
 #[derive(clap::Args)]
@@ -136,20 +189,8 @@ struct LiftSearchArgs {
     /// Do not stem English words.
     #[arg(long)]
     no_stem: bool,
-    /// Bootstrap resamples for the intervals.
-    #[arg(long, default_value_t = 1000)]
-    resamples: usize,
-    #[arg(long, default_value_t = 42)]
-    seed: u64,
-    #[arg(long)]
-    out: PathBuf,
-    /// Exit with 1 when a variant is worse than the base with 95 % confidence on any metric
-    /// (for nightly pipelines).
-    #[arg(long)]
-    fail_on_regression: bool,
-    /// Print each step with the seconds elapsed since the start to stderr.
-    #[arg(long)]
-    timings: bool,
+    #[command(flatten)]
+    common: LiftCommon,
 }
 
 #[derive(clap::Args)]
@@ -312,6 +353,7 @@ fn run(cli: Cli) -> Result<u8, ShelfError> {
         Command::Audit(args) => audit(*args),
         Command::Diff(args) => diff(*args),
         Command::Lift(LiftCommand::Search(args)) => lift_search(*args),
+        Command::Lift(LiftCommand::Recs(args)) => lift_recs(*args),
     }
 }
 
@@ -472,18 +514,11 @@ fn audit(args: AuditArgs) -> Result<u8, ShelfError> {
 }
 
 fn lift_search(args: LiftSearchArgs) -> Result<u8, ShelfError> {
-    let mut config = match &args.config {
-        Some(p) => shelf::Config::load(p)?,
-        None => shelf::Config::default(),
-    };
+    let mut config = load_config(args.config.as_deref())?;
     if let Some(e) = &args.embedder {
         config.lm.embedder = Some(e.clone());
     }
-    let variants = args
-        .variants
-        .iter()
-        .map(|v| shelf::lift::Variant::parse(v))
-        .collect::<Result<Vec<_>, _>>()?;
+    let variants = parse_variants(&args.variants)?;
     let from_config = |kind: &str| config.tables.get(kind).and_then(|t| t.path.clone());
     let catalog = args.catalog.clone().or_else(|| from_config("catalog"));
     let judgments = args.judgments.clone().or_else(|| from_config("judgments")).ok_or_else(|| {
@@ -500,24 +535,65 @@ fn lift_search(args: LiftSearchArgs) -> Result<u8, ShelfError> {
         config,
         chinese: shelf_lift::text::Chinese::parse(&args.chinese).unwrap_or_default(),
         stem: !args.no_stem,
-        bootstrap: shelf_lift::stats::Bootstrap {
-            resamples: args.resamples.max(1),
-            seed: args.seed,
-        },
+        bootstrap: args.common.bootstrap(),
     };
+    let c = &args.common;
     let lift = run_with_progress(
-        args.timings,
+        c.timings,
         |progress| shelf::lift::search(&spec, progress),
-        |lift| shelf::write_search_lift(lift, &args.out),
+        |lift| shelf::write_search_lift(lift, &c.out),
     )?;
-    err!("{}", shelf_report::lift_text(&lift.report));
-    errln!("report: {}", args.out.join("report.html").display());
-    let regressed = lift
-        .report
-        .deltas
-        .values()
-        .flat_map(|m| m.values())
-        .flat_map(|m| m.values())
-        .any(|d| d.ci95[1] < 0.0);
-    Ok(u8::from(args.fail_on_regression && regressed))
+    Ok(lift_done(&lift.report, c))
+}
+
+/// Prints the summary and says whether the run should exit 1.
+fn lift_done(report: &shelf_report::LiftReport, c: &LiftCommon) -> u8 {
+    err!("{}", shelf_report::lift_text(report));
+    errln!("report: {}", c.out.join("report.html").display());
+    u8::from(c.fail_on_regression && report.regressed())
+}
+
+fn load_config(path: Option<&std::path::Path>) -> Result<shelf::Config, ShelfError> {
+    match path {
+        Some(p) => shelf::Config::load(p),
+        None => Ok(shelf::Config::default()),
+    }
+}
+
+fn parse_variants(variants: &[String]) -> Result<Vec<shelf::lift::Variant>, ShelfError> {
+    variants
+        .iter()
+        .map(|v| shelf::lift::Variant::parse(v))
+        .collect()
+}
+
+fn lift_recs(args: LiftRecsArgs) -> Result<u8, ShelfError> {
+    let config = load_config(args.config.as_deref())?;
+    let events = args
+        .events
+        .clone()
+        .or_else(|| config.tables.get("events").and_then(|t| t.path.clone()))
+        .ok_or_else(|| {
+            ShelfError::user("no event log to train on: give --events PATH (or [tables.events] path in --config)")
+        })?;
+    let spec = shelf::lift::RecsSpec {
+        events,
+        variants: parse_variants(&args.variants)?,
+        preset: args.preset.clone(),
+        encoding: args.encoding.clone(),
+        config,
+        weights: Default::default(),
+        als: shelf_lift::recs::Als {
+            seed: args.common.seed,
+            ..Default::default()
+        },
+        bootstrap: args.common.bootstrap(),
+    };
+    let c = &args.common;
+    let report = run_with_progress(
+        c.timings,
+        |progress| shelf::lift::recs(&spec, progress),
+        |r| shelf::write_lift(r, &c.out),
+    )?;
+    Ok(lift_done(&report, c))
 }

@@ -14,7 +14,7 @@ pub mod tables;
 pub use audit::{AuditSpec, audit, session};
 pub use config::Config;
 pub use diff::{DiffSpec, Version, diff};
-pub use output::{write_audit, write_diff, write_search_lift};
+pub use output::{write_audit, write_diff, write_lift, write_search_lift};
 
 /// The model settings of `[lm]` as shelf-lm takes them.
 pub fn lm_options(config: &Config) -> shelf_lm::LmOptions {

@@ -88,6 +88,20 @@ pub fn replace_dir(tmp: tempfile::TempDir, dir: &Path) -> ShelfResult<()> {
     Ok(())
 }
 
+/// Writes `metrics.json` and `report.html` into `dir`, atomically like [`write_audit`]
+/// (`shelf lift recs` and `shelf lift ctr`).
+pub fn write_lift(report: &shelf_report::LiftReport, dir: &Path) -> ShelfResult<()> {
+    let tmp = temp_sibling(dir)?;
+    for (name, body) in [
+        ("metrics.json", shelf_report::lift_json(report)),
+        ("report.html", shelf_report::lift_html(report)),
+    ] {
+        let p = tmp.path().join(name);
+        std::fs::write(&p, body).map_err(|e| ShelfError::io(&p, "cannot write", e))?;
+    }
+    replace_dir(tmp, dir)
+}
+
 /// The id a TREC run line uses for a query that retrieved nothing, so that every judged query
 /// is present (evaluators then average over the same queries shelf does); it is never a judged
 /// item, so it scores 0 as shelf scores that query.

@@ -82,6 +82,25 @@ pub struct LiftReport {
     pub settings: serde_json::Value,
 }
 
+impl LiftReport {
+    /// Some variant is worse than the base with 95 % confidence on some metric (every metric
+    /// here is better when higher, except log loss).
+    pub fn regressed(&self) -> bool {
+        self.deltas
+            .values()
+            .flat_map(|m| m.values())
+            .any(|metrics| {
+                metrics.iter().any(|(key, d)| {
+                    if key.starts_with("logloss") {
+                        d.ci95[0] > 0.0
+                    } else {
+                        d.ci95[1] < 0.0
+                    }
+                })
+            })
+    }
+}
+
 /// `metrics.json`: pretty-printed, ending in a newline.
 pub fn lift_json(r: &LiftReport) -> String {
     let mut s =

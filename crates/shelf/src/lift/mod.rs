@@ -3,7 +3,9 @@
 //! each variant's paired delta with a bootstrap interval.
 //!
 //! - [`search`]: BM25 / dense / hybrid over catalog versions, scored on judgments.
+//! - [`recs`]: popularity / item-kNN / ALS over event-log versions, scored per user.
 
+pub mod recs;
 pub mod search;
 
 use std::collections::BTreeMap;
@@ -17,6 +19,7 @@ use shelf_report::{MetricDelta, ModelScores};
 
 use crate::tables::ResolvedTable;
 
+pub use recs::{RecsSpec, recs};
 pub use search::{SearchLift, SearchSpec, search};
 
 /// A data version to compare with the base: a name for outputs and the file that holds it.
