@@ -108,12 +108,28 @@ enum LiftCommand {
     /// event-log version, held out leave-last-out per user, scored by Recall@20 and NDCG@20 on
     /// the users every version holds out. Writes metrics.json and report.html.
     Recs(Box<LiftRecsArgs>),
+    /// Logistic regression and a factorization machine (hashed features, AdamW, early
+    /// stopping) trained on each impression-log version and scored on the base's test
+    /// impressions: AUC, log loss and, with item and propensity columns, the IPS estimate of
+    /// each model's greedy policy. Writes metrics.json and report.html.
+    Ctr(Box<LiftCtrArgs>),
+}
+
+#[derive(clap::Args)]
+struct LiftCtrArgs {
+    #[command(flatten)]
+    log: LiftRecsArgs,
+    /// Share of the impressions held out for testing (validation takes another 10 %). Raise it
+    /// for small logs: AUC needs clicks in the test share.
+    #[arg(long, default_value_t = 0.1)]
+    test_share: f64,
 }
 
 #[derive(clap::Args)]
 struct LiftRecsArgs {
-    /// The base event log: user, item, and optionally event type, timestamp, quantity (else
-    /// `[tables.events] path`).
+    /// The base event log (else `[tables.events] path`). For `recs`: user, item, and optionally
+    /// event type, timestamp, quantity. For `ctr`: a click column (0/1); every other column is
+    /// a feature.
     #[arg(long)]
     events: Option<PathBuf>,
     /// Another version of the log, as NAME=PATH (e.g. with bots removed); repeat for several.
@@ -354,6 +370,7 @@ fn run(cli: Cli) -> Result<u8, ShelfError> {
         Command::Diff(args) => diff(*args),
         Command::Lift(LiftCommand::Search(args)) => lift_search(*args),
         Command::Lift(LiftCommand::Recs(args)) => lift_recs(*args),
+        Command::Lift(LiftCommand::Ctr(args)) => lift_ctr(*args),
     }
 }
 
@@ -567,15 +584,56 @@ fn parse_variants(variants: &[String]) -> Result<Vec<shelf::lift::Variant>, Shel
         .collect()
 }
 
-fn lift_recs(args: LiftRecsArgs) -> Result<u8, ShelfError> {
-    let config = load_config(args.config.as_deref())?;
-    let events = args
-        .events
+/// `--events`, else the config's `[tables.events] path`.
+fn events_path(args: &LiftRecsArgs, config: &shelf::Config) -> Result<PathBuf, ShelfError> {
+    args.events
         .clone()
         .or_else(|| config.tables.get("events").and_then(|t| t.path.clone()))
         .ok_or_else(|| {
             ShelfError::user("no event log to train on: give --events PATH (or [tables.events] path in --config)")
-        })?;
+        })
+}
+
+fn lift_ctr(ctr: LiftCtrArgs) -> Result<u8, ShelfError> {
+    if !(0.01..=0.8).contains(&ctr.test_share) {
+        return Err(ShelfError::user(format!(
+            "--test-share {} must be between 0.01 and 0.8",
+            ctr.test_share
+        )));
+    }
+    let args = ctr.log;
+    let config = load_config(args.config.as_deref())?;
+    let seed = args.common.seed;
+    let spec = shelf::lift::CtrSpec {
+        events: events_path(&args, &config)?,
+        variants: parse_variants(&args.variants)?,
+        preset: args.preset.clone(),
+        encoding: args.encoding.clone(),
+        config,
+        train: shelf_lift::ctr::TrainOptions {
+            seed,
+            ..Default::default()
+        },
+        fm: Default::default(),
+        splitter: shelf_lift::ctr::Splitter {
+            seed,
+            test: ctr.test_share,
+            ..Default::default()
+        },
+        bootstrap: args.common.bootstrap(),
+    };
+    let c = &args.common;
+    let report = run_with_progress(
+        c.timings,
+        |progress| shelf::lift::ctr(&spec, progress),
+        |r| shelf::write_lift(r, &c.out),
+    )?;
+    Ok(lift_done(&report, c))
+}
+
+fn lift_recs(args: LiftRecsArgs) -> Result<u8, ShelfError> {
+    let config = load_config(args.config.as_deref())?;
+    let events = events_path(&args, &config)?;
     let spec = shelf::lift::RecsSpec {
         events,
         variants: parse_variants(&args.variants)?,

@@ -185,3 +185,79 @@ fn bad_variants_and_tables_are_clear_errors() {
     assert!(run.stderr.contains("[tables.judgments.roles]"), "{run}");
     assert!(!w.path("out").exists(), "nothing is written on error");
 }
+
+/// Six shoppers, each with a history of four to six items.
+fn events() -> String {
+    let mut s = String::from("user_id,item_id,event,timestamp\n");
+    let items = ["A", "B", "C", "D", "E", "F", "G", "H"];
+    for u in 0..6 {
+        for k in 0..(4 + u % 3) {
+            let item = items[(u + k * 3) % items.len()];
+            let event = if k % 3 == 2 { "purchase" } else { "view" };
+            s.push_str(&format!(
+                "u{u},{item},{event},2024-03-0{}T10:0{k}:00Z\n",
+                1 + k
+            ));
+        }
+    }
+    s.push_str("u0,A,impression,2024-03-09T10:00:00Z\n,B,view,2024-03-09T10:00:00Z\n");
+    s
+}
+
+#[test]
+fn lift_recs_writes_metrics_for_every_model() {
+    let w = Work::new();
+    let log = w.write("events.csv", events());
+    let run = shelf(&["lift", "recs"])
+        .opt("--events", &log)
+        .opt("--variant", format!("same={}", log.display()))
+        .opt("--out", w.path("out"))
+        .run();
+    run.expect_no_panic().expect_code(0);
+    let m: Value =
+        serde_json::from_str(&std::fs::read_to_string(w.path("out/metrics.json")).unwrap())
+            .unwrap();
+    for model in ["popularity", "item-knn", "als"] {
+        let s = &m["variants"]["base"][model];
+        assert_eq!(s["users"], 6, "{model}: {s}");
+        for key in ["recall@20", "ndcg@20", "coverage@20"] {
+            assert!(
+                s[key].as_f64().is_some_and(|x| (0.0..=1.0).contains(&x)),
+                "{model}.{key}: {s}"
+            );
+        }
+        assert_eq!(m["deltas"]["same"][model]["recall@20"]["delta"], 0.0);
+    }
+    // The impression and the row without a user are counted, not silently dropped.
+    let skipped = &m["data"]["logs"]["base"]["skipped_rows"];
+    assert_eq!(
+        skipped["impression or return (not an interaction)"], 1,
+        "{skipped}"
+    );
+    assert_eq!(skipped["no user id"], 1, "{skipped}");
+    assert!(w.path("out/report.html").exists());
+}
+
+#[test]
+fn lift_recs_and_ctr_name_the_missing_role() {
+    let w = Work::new();
+    let log = w.write("items_only.csv", "item_id,price\nA,1\nB,2\n");
+    for (cmd, role) in [("recs", "user_id"), ("ctr", "click")] {
+        let run = shelf(&["lift", cmd])
+            .opt("--events", &log)
+            .opt("--out", w.path("out"))
+            .run();
+        run.expect_no_panic().expect_code(2);
+        assert!(
+            run.stderr.contains("items_only.csv") && run.stderr.contains(role),
+            "{run}"
+        );
+    }
+    let run = shelf(&["lift", "ctr", "--test-share", "0.95"])
+        .opt("--events", &log)
+        .opt("--out", w.path("out"))
+        .run();
+    run.expect_no_panic().expect_code(2);
+    assert!(run.stderr.contains("--test-share"), "{run}");
+    assert!(!w.path("out").exists());
+}

@@ -54,11 +54,17 @@ fn scores<'a>(r: &'a LiftReport, variant: &str, model: &str) -> Option<&'a Model
     r.variants.get(variant)?.get(model)
 }
 
-fn delta_cell(out: &mut String, d: Option<&MetricDelta>) {
+fn delta_cell(out: &mut String, metric: &str, d: Option<&MetricDelta>) {
     match d {
         None => out.push_str("<td>–</td>"),
         Some(d) => {
-            let class = match (d.significant(), d.delta > 0.0) {
+            // Green is better: higher for every metric but log loss.
+            let better = if metric.starts_with("logloss") {
+                d.delta < 0.0
+            } else {
+                d.delta > 0.0
+            };
+            let class = match (d.significant(), better) {
                 (false, _) => "flat",
                 (true, true) => "up",
                 (true, false) => "down",
@@ -111,6 +117,7 @@ fn model_section(out: &mut String, r: &LiftReport, model: &str) {
         for v in r.order.variants.iter().filter(|v| *v != "base") {
             delta_cell(
                 out,
+                m,
                 r.deltas
                     .get(v)
                     .and_then(|d| d.get(model))

@@ -3,8 +3,11 @@
 //! each variant's paired delta with a bootstrap interval.
 //!
 //! - [`search`]: BM25 / dense / hybrid over catalog versions, scored on judgments.
+//! - [`ctr`]: logistic regression / factorization machine over impression-log versions,
+//!   scored on the base's test impressions.
 //! - [`recs`]: popularity / item-kNN / ALS over event-log versions, scored per user.
 
+pub mod ctr;
 pub mod recs;
 pub mod search;
 
@@ -19,6 +22,7 @@ use shelf_report::{MetricDelta, ModelScores};
 
 use crate::tables::ResolvedTable;
 
+pub use ctr::{CtrSpec, ctr};
 pub use recs::{RecsSpec, recs};
 pub use search::{SearchLift, SearchSpec, search};
 
