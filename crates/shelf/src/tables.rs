@@ -118,6 +118,28 @@ pub fn resolve(
     cli_encoding: Option<&str>,
     work: &Path,
 ) -> ShelfResult<ResolvedTable> {
+    resolve_requiring(
+        kind,
+        input,
+        cfg,
+        cli_preset,
+        cli_encoding,
+        work,
+        kind.required_roles(),
+    )
+}
+
+/// [`resolve`] with the roles the caller cannot work without instead of the kind's usual
+/// ones (`shelf lift ctr` needs a click, not an item id: Criteo's ads are anonymous).
+pub fn resolve_requiring(
+    kind: TableKind,
+    input: &Path,
+    cfg: &TableConfig,
+    cli_preset: Option<&str>,
+    cli_encoding: Option<&str>,
+    work: &Path,
+    required: &[Role],
+) -> ShelfResult<ResolvedTable> {
     let base = read_options(cfg, cli_encoding)?;
     let preset_name = cfg.preset.as_deref().or(cli_preset);
     let mut candidates: Vec<&'static Preset> = Vec::new();
@@ -261,7 +283,7 @@ pub fn resolve(
     }
     bindings.sort_by_key(|(b, _)| b.role);
 
-    for role in kind.required_roles() {
+    for role in required {
         if !bindings.iter().any(|(b, _)| b.role == *role) {
             return Err(ShelfError::user(format!(
                 "{}: the {kind} table needs a column for role {role}, and none was found; its columns are: {}. \

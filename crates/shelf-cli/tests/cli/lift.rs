@@ -234,7 +234,7 @@ fn lift_recs_writes_metrics_for_every_model() {
         skipped["impression or return (not an interaction)"], 1,
         "{skipped}"
     );
-    assert_eq!(skipped["no user id"], 1, "{skipped}");
+    assert_eq!(skipped["no user or session id"], 1, "{skipped}");
     assert!(w.path("out/report.html").exists());
 }
 

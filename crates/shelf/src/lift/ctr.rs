@@ -31,7 +31,7 @@ use shelf_report::{LiftReport, MetricDelta, ModelScores, Order};
 use super::{Variant, check_unique, has_role, require_role, select};
 use crate::audit::Progress;
 use crate::config::Config;
-use crate::tables::{ResolvedTable, resolve};
+use crate::tables::{ResolvedTable, resolve_requiring};
 
 #[derive(Debug, Clone, Default)]
 pub struct CtrSpec {
@@ -423,13 +423,14 @@ async fn read(spec: &CtrSpec, progress: Progress<'_>) -> ShelfResult<Vec<Log>> {
     let mut logs = Vec::new();
     for (name, path) in versions {
         progress(&format!("reading events from {}", path.display()));
-        let t = resolve(
+        let t = resolve_requiring(
             TableKind::Events,
             &path,
             &cfg,
             spec.preset.as_deref(),
             spec.encoding.as_deref(),
             work.path(),
+            &[],
         )?;
         require_role(
             &t,

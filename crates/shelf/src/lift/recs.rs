@@ -6,6 +6,7 @@
 //!   one, sets the weight (purchase 5, cart or favourite 3, view or click 1); impressions and
 //!   returns are not interactions and are counted, as are rows without a user or item and
 //!   rows with a quantity of zero or less (cancellations).
+//! - Users: the user id, else (anonymous rows) the session id.
 //! - Time: the timestamp role, else the row order; rows with equal times keep file order.
 //! - Pairing: users are matched by their own id across versions; a user held out in only one
 //!   version is counted in `data`, not scored.
@@ -318,14 +319,23 @@ async fn read(spec: &RecsSpec, progress: Progress<'_>) -> ShelfResult<Vec<Log>> 
             spec.encoding.as_deref(),
             work.path(),
         )?;
-        require_role(&t, Role::UserId, "whose interaction it is")?;
+        if !has_role(&t, Role::SessionId) {
+            require_role(
+                &t,
+                Role::UserId,
+                "whose interaction it is (or a session_id)",
+            )?;
+        }
         require_role(&t, Role::ItemId, "which item was interacted with")?;
         let view = format!("events_{name}");
         crate::audit::register(&ctx, &t, &format!("{view}_raw"), &view).await?;
-        let mut cols = vec![
-            "CAST(user_id AS VARCHAR) AS user_id".to_string(),
-            "CAST(item_id AS VARCHAR) AS item_id".to_string(),
-        ];
+        let mut cols = vec!["CAST(item_id AS VARCHAR) AS item_id".to_string()];
+        if has_role(&t, Role::UserId) {
+            cols.push("CAST(user_id AS VARCHAR) AS user_id".into());
+        }
+        if has_role(&t, Role::SessionId) {
+            cols.push("CAST(session_id AS VARCHAR) AS session_id".into());
+        }
         if has_role(&t, Role::Event) {
             cols.push("CAST(event AS VARCHAR) AS event".into());
         }
@@ -341,7 +351,7 @@ async fn read(spec: &RecsSpec, progress: Progress<'_>) -> ShelfResult<Vec<Log>> 
             &format!("reading the {name} events"),
         )
         .await?;
-        logs.push(to_log(&name, &path, &b, &spec.weights)?);
+        logs.push(to_log(&name, &path, &b, &spec.weights, &t.null_tokens)?);
     }
     Ok(logs)
 }
@@ -361,13 +371,18 @@ fn kind(event: &str) -> Option<EventKind> {
     }
 }
 
+/// The rows of one version as interactions. A row without a user id (or with one of the
+/// table's null tokens, Diginetica's `NA`) belongs to its session, when the log has one:
+/// anonymous sessions are the shoppers of session-based logs.
 fn to_log(
     name: &str,
     path: &Path,
     b: &arrow::array::RecordBatch,
     weights: &EventWeights,
+    null_tokens: &[String],
 ) -> ShelfResult<Log> {
-    let users = texts(b, "user_id")?;
+    let users = optional_texts(b, "user_id")?.unwrap_or_else(|| vec![None; b.num_rows()]);
+    let sessions = optional_texts(b, "session_id")?;
     let items = texts(b, "item_id")?;
     let events = optional_texts(b, "event")?;
     let quantity = if b.column_by_name("quantity").is_some() {
@@ -390,14 +405,18 @@ fn to_log(
         let clean = |v: &Option<String>| {
             v.as_deref()
                 .map(str::trim)
-                .filter(|s| !s.is_empty())
+                .filter(|s| !s.is_empty() && !null_tokens.iter().any(|t| t == s))
                 .map(str::to_string)
         };
-        let (Some(u), Some(i)) = (clean(&users[row]), clean(&items[row])) else {
-            skip(if clean(&users[row]).is_none() {
-                "no user id"
-            } else {
+        let user = clean(&users[row]).or_else(|| {
+            let s = clean(sessions.as_ref()?.get(row)?)?;
+            Some(format!("session {s}"))
+        });
+        let (Some(u), Some(i)) = (user, clean(&items[row])) else {
+            skip(if clean(&items[row]).is_none() {
                 "no item id"
+            } else {
+                "no user or session id"
             });
             continue;
         };

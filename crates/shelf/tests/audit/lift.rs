@@ -383,3 +383,36 @@ fn open_bandit_ctr_end_to_end() {
         }
     }
 }
+
+/// The Criteo and Avazu formats (200- and 100-row fixtures: they show the format is read, not
+/// how well the models do): the presets map the click column, no item id is needed, Criteo's
+/// I1–I13 are numeric and C1–C26 categorical.
+#[test]
+fn criteo_and_avazu_formats_train() {
+    for (file, features, numeric) in [
+        ("ctr/criteo_sample.txt", 39, 13),
+        ("ctr/avazu_sample.txt", 23, 13),
+    ] {
+        let Some(p) = data(file) else {
+            return;
+        };
+        let spec = shelf::lift::CtrSpec {
+            events: p,
+            splitter: shelf_lift::ctr::Splitter {
+                test: 0.3,
+                ..Default::default()
+            },
+            ..shelf::lift::CtrSpec::default()
+        };
+        let r = shelf::lift::ctr(&spec, &|_| {}).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let f = r.data["features"].as_object().unwrap();
+        assert_eq!(f.len(), features, "{file}: {f:?}");
+        assert_eq!(
+            f.values().filter(|v| *v == "numeric").count(),
+            numeric,
+            "{file}: {f:?}"
+        );
+        assert!(r.data["test"]["clicks"].as_u64().unwrap() > 0);
+        assert!(r.variants["base"]["fm"].metrics["auc"].is_finite());
+    }
+}
