@@ -584,14 +584,26 @@ fn parse_variants(variants: &[String]) -> Result<Vec<shelf::lift::Variant>, Shel
         .collect()
 }
 
-/// `--events`, else the config's `[tables.events] path`.
-fn events_path(args: &LiftRecsArgs, config: &shelf::Config) -> Result<PathBuf, ShelfError> {
-    args.events
+/// The log versions `--events` (else the config's `[tables.events] path`) and `--variant`
+/// name, read as `--preset`, `--encoding` and `--config` say.
+fn event_logs(args: &LiftRecsArgs) -> Result<shelf::lift::EventLogs, ShelfError> {
+    let config = load_config(args.config.as_deref())?;
+    let base = args
+        .events
         .clone()
         .or_else(|| config.tables.get("events").and_then(|t| t.path.clone()))
         .ok_or_else(|| {
-            ShelfError::user("no event log to train on: give --events PATH (or [tables.events] path in --config)")
-        })
+            ShelfError::user(
+                "no event log to train on: give --events PATH (or [tables.events] path in --config)",
+            )
+        })?;
+    Ok(shelf::lift::EventLogs {
+        base,
+        variants: parse_variants(&args.variants)?,
+        preset: args.preset.clone(),
+        encoding: args.encoding.clone(),
+        config,
+    })
 }
 
 fn lift_ctr(ctr: LiftCtrArgs) -> Result<u8, ShelfError> {
@@ -602,14 +614,9 @@ fn lift_ctr(ctr: LiftCtrArgs) -> Result<u8, ShelfError> {
         )));
     }
     let args = ctr.log;
-    let config = load_config(args.config.as_deref())?;
     let seed = args.common.seed;
     let spec = shelf::lift::CtrSpec {
-        events: events_path(&args, &config)?,
-        variants: parse_variants(&args.variants)?,
-        preset: args.preset.clone(),
-        encoding: args.encoding.clone(),
-        config,
+        logs: event_logs(&args)?,
         train: shelf_lift::ctr::TrainOptions {
             seed,
             ..Default::default()
@@ -622,24 +629,12 @@ fn lift_ctr(ctr: LiftCtrArgs) -> Result<u8, ShelfError> {
         },
         bootstrap: args.common.bootstrap(),
     };
-    let c = &args.common;
-    let report = run_with_progress(
-        c.timings,
-        |progress| shelf::lift::ctr(&spec, progress),
-        |r| shelf::write_lift(r, &c.out),
-    )?;
-    Ok(lift_done(&report, c))
+    run_lift(&args.common, |progress| shelf::lift::ctr(&spec, progress))
 }
 
 fn lift_recs(args: LiftRecsArgs) -> Result<u8, ShelfError> {
-    let config = load_config(args.config.as_deref())?;
-    let events = events_path(&args, &config)?;
     let spec = shelf::lift::RecsSpec {
-        events,
-        variants: parse_variants(&args.variants)?,
-        preset: args.preset.clone(),
-        encoding: args.encoding.clone(),
-        config,
+        logs: event_logs(&args)?,
         weights: Default::default(),
         als: shelf_lift::recs::Als {
             seed: args.common.seed,
@@ -647,11 +642,14 @@ fn lift_recs(args: LiftRecsArgs) -> Result<u8, ShelfError> {
         },
         bootstrap: args.common.bootstrap(),
     };
-    let c = &args.common;
-    let report = run_with_progress(
-        c.timings,
-        |progress| shelf::lift::recs(&spec, progress),
-        |r| shelf::write_lift(r, &c.out),
-    )?;
+    run_lift(&args.common, |progress| shelf::lift::recs(&spec, progress))
+}
+
+/// Runs a lift that writes `metrics.json` and `report.html` (recs, ctr) and reports it.
+fn run_lift(
+    c: &LiftCommon,
+    work: impl FnOnce(&(dyn Fn(&str) + Sync)) -> Result<shelf_report::LiftReport, ShelfError>,
+) -> Result<u8, ShelfError> {
+    let report = run_with_progress(c.timings, work, |r| shelf::write_lift(r, &c.out))?;
     Ok(lift_done(&report, c))
 }

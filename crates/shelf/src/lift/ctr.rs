@@ -20,7 +20,7 @@ use std::path::PathBuf;
 
 use serde_json::json;
 use shelf_checks::columns::{floats, optional_texts};
-use shelf_core::{Role, ShelfError, ShelfResult, TableKind};
+use shelf_core::{Role, ShelfError, ShelfResult};
 use shelf_lift::ctr::{
     Ctr, Examples, Feature, FeatureHasher, Fm, FmOptions, GreedyPolicy, Logistic, PositionBias,
     Split, Splitter, TrainOptions, auc_bootstrap, log_losses,
@@ -28,18 +28,13 @@ use shelf_lift::ctr::{
 use shelf_lift::stats::Bootstrap;
 use shelf_report::{LiftReport, MetricDelta, ModelScores, Order};
 
-use super::{Variant, check_unique, has_role, require_role, select};
+use super::{EventLogs, block_on, has_role, require_role, select};
 use crate::audit::Progress;
-use crate::config::Config;
-use crate::tables::{ResolvedTable, resolve_requiring};
+use crate::tables::ResolvedTable;
 
 #[derive(Debug, Clone, Default)]
 pub struct CtrSpec {
-    pub events: PathBuf,
-    pub variants: Vec<Variant>,
-    pub preset: Option<String>,
-    pub encoding: Option<String>,
-    pub config: Config,
+    pub logs: EventLogs,
     pub train: TrainOptions,
     pub fm: FmOptions,
     pub splitter: Splitter,
@@ -66,13 +61,7 @@ struct Log {
 
 /// Runs the comparison. Blocking.
 pub fn ctr(spec: &CtrSpec, progress: Progress<'_>) -> ShelfResult<LiftReport> {
-    check_unique(&spec.variants)?;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| ShelfError::internal(format!("runtime: {e}")))?;
-    let logs = rt.block_on(read(spec, progress))?;
+    let logs = block_on(read(spec, progress))?;
     let base = &logs[0];
     // Feature types are decided on the base, so every version hashes a column the same way.
     let numeric: HashSet<String> = base
@@ -408,38 +397,16 @@ fn examples(
 
 async fn read(spec: &CtrSpec, progress: Progress<'_>) -> ShelfResult<Vec<Log>> {
     let work = crate::audit::work_dir()?;
-    let ctx = crate::audit::session(&spec.config)?;
-    let cfg = spec
-        .config
-        .tables
-        .get("events")
-        .cloned()
-        .unwrap_or_default();
-    let versions = std::iter::once(("base".to_string(), spec.events.clone())).chain(
-        spec.variants
-            .iter()
-            .map(|v| (v.name.clone(), v.path.clone())),
-    );
+    let ctx = crate::audit::session(&spec.logs.config)?;
+    let staged = spec
+        .logs
+        .stage(&ctx, work.path(), progress, |t| {
+            require_role(t, Role::Click, "whether the impression was clicked, 0 or 1")
+        })
+        .await?;
     let mut logs = Vec::new();
-    for (name, path) in versions {
-        progress(&format!("reading events from {}", path.display()));
-        let t = resolve_requiring(
-            TableKind::Events,
-            &path,
-            &cfg,
-            spec.preset.as_deref(),
-            spec.encoding.as_deref(),
-            work.path(),
-            &[],
-        )?;
-        require_role(
-            &t,
-            Role::Click,
-            "whether the impression was clicked, 0 or 1",
-        )?;
-        let view = format!("events_{name}");
-        crate::audit::register(&ctx, &t, &format!("{view}_raw"), &view).await?;
-        logs.push(read_log(&ctx, &t, &name, &view).await?);
+    for s in &staged {
+        logs.push(read_log(&ctx, &s.table, &s.name, &s.view).await?);
     }
     Ok(logs)
 }

@@ -12,15 +12,17 @@ pub mod recs;
 pub mod search;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use arrow::array::RecordBatch;
 use datafusion::prelude::SessionContext;
-use shelf_core::{Role, ShelfError, ShelfResult};
+use shelf_core::{Role, ShelfError, ShelfResult, TableKind};
 use shelf_lift::stats::Bootstrap;
 use shelf_report::{MetricDelta, ModelScores};
 
-use crate::tables::ResolvedTable;
+use crate::audit::Progress;
+use crate::config::Config;
+use crate::tables::{ResolvedTable, resolve_requiring};
 
 pub use ctr::{CtrSpec, ctr};
 pub use recs::{RecsSpec, recs};
@@ -61,6 +63,83 @@ impl Variant {
             path: PathBuf::from(path),
         })
     }
+}
+
+/// The versions of one event log to compare, and how to read them (`lift recs`, `lift ctr`).
+#[derive(Debug, Clone, Default)]
+pub struct EventLogs {
+    pub base: PathBuf,
+    pub variants: Vec<Variant>,
+    pub preset: Option<String>,
+    pub encoding: Option<String>,
+    /// Roles and table options under `[tables.events]`.
+    pub config: Config,
+}
+
+/// One version of a log, staged, its roles resolved, registered as the view `view`.
+pub(crate) struct StagedLog {
+    pub name: String,
+    pub table: ResolvedTable,
+    pub view: String,
+}
+
+impl EventLogs {
+    /// Stages the base and then each variant into `work`, lets `check` reject a version that
+    /// lacks what the caller needs, and registers each as `events_<name>` in `ctx`.
+    pub(crate) async fn stage(
+        &self,
+        ctx: &SessionContext,
+        work: &Path,
+        progress: Progress<'_>,
+        check: impl Fn(&ResolvedTable) -> ShelfResult<()>,
+    ) -> ShelfResult<Vec<StagedLog>> {
+        check_unique(&self.variants)?;
+        let cfg = self
+            .config
+            .tables
+            .get("events")
+            .cloned()
+            .unwrap_or_default();
+        let versions = std::iter::once(("base".to_string(), &self.base))
+            .chain(self.variants.iter().map(|v| (v.name.clone(), &v.path)));
+        let mut out = Vec::new();
+        for (name, path) in versions {
+            progress(&format!("reading events from {}", path.display()));
+            // Each version stages into its own folder: staged files are named after their
+            // kind, and every version stays registered until all are read.
+            let dir = work.join(&name);
+            std::fs::create_dir_all(&dir)
+                .map_err(|e| ShelfError::io(&dir, "cannot create a work directory", e))?;
+            // The caller's `check` says which roles it needs; the kind's usual item id is not
+            // among them for click logs.
+            let table = resolve_requiring(
+                TableKind::Events,
+                path,
+                &cfg,
+                self.preset.as_deref(),
+                self.encoding.as_deref(),
+                &dir,
+                &[],
+            )?;
+            check(&table)?;
+            let view = format!("events_{name}");
+            crate::audit::register(ctx, &table, &format!("{view}_raw"), &view).await?;
+            out.push(StagedLog { name, table, view });
+        }
+        Ok(out)
+    }
+}
+
+/// Runs a lift command's reading on a small runtime of its own: the commands are blocking.
+pub(crate) fn block_on<T>(
+    fut: impl std::future::Future<Output = ShelfResult<T>>,
+) -> ShelfResult<T> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| ShelfError::internal(format!("runtime: {e}")))?
+        .block_on(fut)
 }
 
 /// Rejects two variants with one name.

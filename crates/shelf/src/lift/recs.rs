@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 use shelf_checks::columns::{floats, optional_texts, texts};
-use shelf_core::{Role, ShelfError, ShelfResult, TableKind};
+use shelf_core::{Role, ShelfError, ShelfResult};
 use shelf_lift::recs::{
     Als, Evaluation, Event, EventKind, EventWeights, ItemKnn, Metric, Popularity, Recommender,
     Split, SplitRule, Stage, align, evaluate,
@@ -25,21 +25,15 @@ use shelf_lift::recs::{
 use shelf_lift::stats::Bootstrap;
 use shelf_report::{LiftReport, Order, Segments};
 
-use super::{Variant, check_unique, deltas, has_role, model_scores, require_role, select};
+use super::{EventLogs, StagedLog, block_on, deltas, has_role, model_scores, require_role, select};
 use crate::audit::Progress;
-use crate::config::Config;
-use crate::tables::resolve;
 
 /// Recommendations per user.
 pub const K: usize = 20;
 
 #[derive(Debug, Clone, Default)]
 pub struct RecsSpec {
-    pub events: PathBuf,
-    pub variants: Vec<Variant>,
-    pub preset: Option<String>,
-    pub encoding: Option<String>,
-    pub config: Config,
+    pub logs: EventLogs,
     pub weights: EventWeights,
     pub als: Als,
     pub bootstrap: Bootstrap,
@@ -64,13 +58,7 @@ struct Scored {
 
 /// Runs the comparison. Blocking.
 pub fn recs(spec: &RecsSpec, progress: Progress<'_>) -> ShelfResult<LiftReport> {
-    check_unique(&spec.variants)?;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| ShelfError::internal(format!("runtime: {e}")))?;
-    let logs = rt.block_on(read(spec, progress))?;
+    let logs = block_on(read(spec, progress))?;
     let mut scored: Vec<Scored> = Vec::new();
     for log in &logs {
         progress(&format!(
@@ -296,39 +284,23 @@ fn train(spec: &RecsSpec, log: &Log) -> ShelfResult<Scored> {
 
 async fn read(spec: &RecsSpec, progress: Progress<'_>) -> ShelfResult<Vec<Log>> {
     let work = crate::audit::work_dir()?;
-    let ctx = crate::audit::session(&spec.config)?;
-    let cfg = spec
-        .config
-        .tables
-        .get("events")
-        .cloned()
-        .unwrap_or_default();
+    let ctx = crate::audit::session(&spec.logs.config)?;
+    let staged = spec
+        .logs
+        .stage(&ctx, work.path(), progress, |t| {
+            if !has_role(t, Role::SessionId) {
+                require_role(t, Role::UserId, "whose interaction it is (or a session_id)")?;
+            }
+            require_role(t, Role::ItemId, "which item was interacted with")
+        })
+        .await?;
     let mut logs = Vec::new();
-    let versions = std::iter::once(("base".to_string(), spec.events.clone())).chain(
-        spec.variants
-            .iter()
-            .map(|v| (v.name.clone(), v.path.clone())),
-    );
-    for (name, path) in versions {
-        progress(&format!("reading events from {}", path.display()));
-        let t = resolve(
-            TableKind::Events,
-            &path,
-            &cfg,
-            spec.preset.as_deref(),
-            spec.encoding.as_deref(),
-            work.path(),
-        )?;
-        if !has_role(&t, Role::SessionId) {
-            require_role(
-                &t,
-                Role::UserId,
-                "whose interaction it is (or a session_id)",
-            )?;
-        }
-        require_role(&t, Role::ItemId, "which item was interacted with")?;
-        let view = format!("events_{name}");
-        crate::audit::register(&ctx, &t, &format!("{view}_raw"), &view).await?;
+    for StagedLog {
+        name,
+        table: t,
+        view,
+    } in staged
+    {
         let mut cols = vec!["CAST(item_id AS VARCHAR) AS item_id".to_string()];
         if has_role(&t, Role::UserId) {
             cols.push("CAST(user_id AS VARCHAR) AS user_id".into());
@@ -351,7 +323,7 @@ async fn read(spec: &RecsSpec, progress: Progress<'_>) -> ShelfResult<Vec<Log>> 
             &format!("reading the {name} events"),
         )
         .await?;
-        logs.push(to_log(&name, &path, &b, &spec.weights, &t.null_tokens)?);
+        logs.push(to_log(&name, &t.input, &b, &spec.weights, &t.null_tokens)?);
     }
     Ok(logs)
 }

@@ -29,7 +29,9 @@ use shelf_lift::stats::Bootstrap;
 use shelf_lift::text::{Chinese, Segmenter};
 use shelf_report::{LiftReport, Order, Segments};
 
-use super::{Variant, check_unique, deltas, has_role, model_scores, require_role, select};
+use super::{
+    Variant, block_on, check_unique, deltas, has_role, model_scores, require_role, select,
+};
 use crate::audit::Progress;
 use crate::config::Config;
 use crate::tables::{ResolvedTable, resolve};
@@ -102,12 +104,7 @@ impl Catalog {
 pub fn search(spec: &SearchSpec, progress: Progress<'_>) -> ShelfResult<SearchLift> {
     check_unique(&spec.variants)?;
     let embedder = crate::audit::embedder(&spec.config)?;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| ShelfError::internal(format!("runtime: {e}")))?;
-    let (queries, skipped, catalogs, judgments_rows) = rt.block_on(read(spec, progress))?;
+    let (queries, skipped, catalogs, judgments_rows) = block_on(read(spec, progress))?;
     progress(&format!(
         "{} judged queries; catalogs: {}",
         queries.len(),
@@ -360,19 +357,23 @@ async fn read(spec: &SearchSpec, progress: Progress<'_>) -> ShelfResult<Read> {
             .cloned()
             .unwrap_or_default()
     };
-    let stage = |kind: TableKind, path: &PathBuf| {
+    // Each version stages into its own folder (staged files are named after their kind).
+    let stage = |kind: TableKind, path: &PathBuf, version: &str| {
         progress(&format!("reading {kind} from {}", path.display()));
+        let dir = work.path().join(version);
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| ShelfError::io(&dir, "cannot create a work directory", e))?;
         resolve(
             kind,
             path,
             &cfg(kind),
             spec.preset.as_deref(),
             spec.encoding.as_deref(),
-            work.path(),
+            &dir,
         )
     };
 
-    let judgments = stage(TableKind::Judgments, &spec.judgments)?;
+    let judgments = stage(TableKind::Judgments, &spec.judgments, "judgments")?;
     for (role, why) in [
         (Role::Query, "the query text to search with"),
         (Role::ItemId, "which item was judged"),
@@ -386,7 +387,7 @@ async fn read(spec: &SearchSpec, progress: Progress<'_>) -> ShelfResult<Read> {
     let mut catalogs = Vec::new();
     match &spec.catalog {
         Some(p) => {
-            let t = stage(TableKind::Catalog, p)?;
+            let t = stage(TableKind::Catalog, p, "base")?;
             catalogs.push(read_catalog(&ctx, &t, "base", p).await?);
         }
         None => {
@@ -401,7 +402,7 @@ async fn read(spec: &SearchSpec, progress: Progress<'_>) -> ShelfResult<Read> {
         }
     }
     for v in &spec.variants {
-        let t = stage(TableKind::Catalog, &v.path)?;
+        let t = stage(TableKind::Catalog, &v.path, &v.name)?;
         catalogs.push(read_catalog(&ctx, &t, &v.name, &v.path).await?);
     }
     Ok((queries, skipped, catalogs, judgments.staged.rows))

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use shelf::Config;
-use shelf::lift::{SearchLift, SearchSpec, Variant};
+use shelf::lift::{EventLogs, SearchLift, SearchSpec, Variant};
 
 use crate::real_data::data;
 
@@ -307,11 +307,14 @@ fn removing_a_click_farm_lifts_recommendations() {
     }
     online_retail_with_bots(&clean, 60_000, 0).unwrap();
     let spec = shelf::lift::RecsSpec {
-        events: dirty,
-        variants: vec![Variant {
-            name: "clean".into(),
-            path: clean,
-        }],
+        logs: EventLogs {
+            base: dirty,
+            variants: vec![Variant {
+                name: "clean".into(),
+                path: clean,
+            }],
+            ..EventLogs::default()
+        },
         ..shelf::lift::RecsSpec::default()
     };
     let r = shelf::lift::recs(&spec, &|_| {}).expect("lift runs");
@@ -345,11 +348,14 @@ fn open_bandit_ctr_end_to_end() {
         return;
     };
     let spec = shelf::lift::CtrSpec {
-        events: p.clone(),
-        variants: vec![Variant {
-            name: "copy".into(),
-            path: p,
-        }],
+        logs: EventLogs {
+            base: p.clone(),
+            variants: vec![Variant {
+                name: "copy".into(),
+                path: p,
+            }],
+            ..EventLogs::default()
+        },
         ..shelf::lift::CtrSpec::default()
     };
     let r = shelf::lift::ctr(&spec, &|_| {}).expect("lift runs");
@@ -397,7 +403,10 @@ fn criteo_and_avazu_formats_train() {
             return;
         };
         let spec = shelf::lift::CtrSpec {
-            events: p,
+            logs: EventLogs {
+                base: p,
+                ..EventLogs::default()
+            },
             splitter: shelf_lift::ctr::Splitter {
                 test: 0.3,
                 ..Default::default()
