@@ -53,6 +53,8 @@ struct Log {
 /// One version's evaluation of every model, plus the split facts for `data`.
 struct Scored {
     by_model: Vec<(String, Evaluation)>,
+    /// Distinct training items per user index (the segments' activity).
+    train_items: Vec<usize>,
     facts: serde_json::Value,
 }
 
@@ -72,19 +74,11 @@ pub fn recs(spec: &RecsSpec, progress: Progress<'_>) -> ShelfResult<LiftReport> 
     }
     let base = &logs[0];
     // Segment of a user: distinct items in the base's training part.
-    let base_split = Split::new(
-        base.users.len() as u32,
-        base.items.len() as u32,
-        &base.events,
-        SplitRule::LeaveLastOut,
-    );
-    let activity: HashMap<&str, usize> = (0..base.users.len() as u32)
-        .map(|u| {
-            (
-                base.users[u as usize].as_str(),
-                base_split.train.items_of(u).len(),
-            )
-        })
+    let activity: HashMap<&str, usize> = base
+        .users
+        .iter()
+        .map(String::as_str)
+        .zip(scored[0].train_items.iter().copied())
         .collect();
     let segment_of = |user: &str| segment(activity.get(user).copied().unwrap_or(0));
     let bootstrap = &spec.bootstrap;
@@ -271,6 +265,9 @@ fn train(spec: &RecsSpec, log: &Log) -> ShelfResult<Scored> {
         .collect();
     Ok(Scored {
         by_model,
+        train_items: (0..log.users.len() as u32)
+            .map(|u| split.train.items_of(u).len())
+            .collect(),
         facts: json!({
             "test_users": split.test.len(),
             "validation_users": split.validation.len(),
