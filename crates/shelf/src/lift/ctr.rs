@@ -8,8 +8,9 @@
 //!   (row numbers, request ids: no weight can be learnt for them). Ids, positions, hour and
 //!   day are categorical; other columns are numeric when more than half of their values parse
 //!   as numbers (bucketed, Criteo style), else categorical; all hashed into 2^20 ids.
-//! - Split: 80 / 10 / 10 (`--test-share` changes the test part) by a seeded hash of the row's feature values, so a row the variant
-//!   kept lands in the same split as in the base whatever rows were added or removed.
+//! - Split: 80 / 10 / 10 (`--test-share` changes the test part) by a seeded hash of the row's
+//!   feature values, so a row the variant kept lands in the same split as in the base whatever
+//!   rows were added or removed.
 //! - Position (Open Bandit): a feature in training; predictions for the greedy policy set it to
 //!   the first position, so the model ranks items, not slots.
 //! - IPS (with item and propensity roles): the click rate the model's greedy policy would get,
