@@ -72,15 +72,11 @@ pub fn ctr(spec: &CtrSpec, progress: Progress<'_>) -> ShelfResult<LiftReport> {
         .map(|(c, _)| c.clone())
         .collect();
     let hasher = FeatureHasher::default();
-    let mut test_rows = Vec::new();
-    let (base_test, _) = examples(
-        base,
-        &numeric,
-        hasher,
-        &spec.splitter,
-        Some(Split::Test),
-        &mut test_rows,
-    );
+    let parts: Vec<Parts> = logs
+        .iter()
+        .map(|log| split_examples(log, &numeric, hasher, &spec.splitter))
+        .collect();
+    let (base_test, test_rows) = (&parts[0].test, &parts[0].test_rows);
     if base_test.labels().iter().filter(|c| **c).count() == 0
         || base_test.labels().iter().all(|c| *c)
     {
@@ -98,44 +94,31 @@ pub fn ctr(spec: &CtrSpec, progress: Progress<'_>) -> ShelfResult<LiftReport> {
     let mut ips: Option<HashMap<(String, String), Vec<f64>>> =
         policy.as_ref().map(|_| HashMap::new());
     let mut data = serde_json::Map::new();
-    for log in &logs {
-        let mut unused = Vec::new();
-        let (train, _) = examples(
-            log,
-            &numeric,
-            hasher,
-            &spec.splitter,
-            Some(Split::Train),
-            &mut unused,
-        );
-        let (valid, _) = examples(
-            log,
-            &numeric,
-            hasher,
-            &spec.splitter,
-            Some(Split::Validation),
-            &mut unused,
-        );
+    for (
+        log,
+        Parts {
+            train,
+            validation: valid,
+            ..
+        },
+    ) in logs.iter().zip(&parts)
+    {
         progress(&format!(
             "{}: training on {} rows ({} for validation)",
             log.name,
             train.len(),
             valid.len()
         ));
-        let (lr, lr_fit) = Logistic::fit(&train, &valid, &spec.train);
-        let (fm, fm_fit) = Fm::fit(&train, &valid, &spec.train, &spec.fm);
+        let (lr, lr_fit) = Logistic::fit(train, valid, &spec.train);
+        let (fm, fm_fit) = Fm::fit(train, valid, &spec.train, &spec.fm);
         let models: [(&dyn Ctr, &shelf_lift::ctr::Fit); 2] = [(&lr, &lr_fit), (&fm, &fm_fit)];
         let mut fits = serde_json::Map::new();
         for (m, fit) in models {
-            scores.push((
-                log.name.clone(),
-                m.name().to_string(),
-                m.predict(&base_test),
-            ));
+            scores.push((log.name.clone(), m.name().to_string(), m.predict(base_test)));
             if let (Some(p), Some(ips)) = (&policy, ips.as_mut()) {
                 ips.insert(
                     (log.name.clone(), m.name().to_string()),
-                    p.values(m, &base_test, &test_rows),
+                    p.values(m, base_test, test_rows),
                 );
             }
             fits.insert(
@@ -362,17 +345,27 @@ fn feature_of(numeric: bool, v: Option<&str>) -> Feature<'_> {
     }
 }
 
-/// The rows of `log` in `only` (every row with a click value when `None`) as examples; the
-/// chosen row indexes are appended to `rows`.
-fn examples(
+/// A log's rows with a click value, hashed once and dealt into the three splits.
+struct Parts {
+    train: Examples,
+    validation: Examples,
+    test: Examples,
+    /// The log's row index of each test example.
+    test_rows: Vec<usize>,
+}
+
+fn split_examples(
     log: &Log,
     numeric: &HashSet<String>,
     hasher: FeatureHasher,
     splitter: &Splitter,
-    only: Option<Split>,
-    rows: &mut Vec<usize>,
-) -> (Examples, usize) {
-    let mut ex = Examples::new(hasher);
+) -> Parts {
+    let mut parts = Parts {
+        train: Examples::new(hasher),
+        validation: Examples::new(hasher),
+        test: Examples::new(hasher),
+        test_rows: Vec::new(),
+    };
     let mut key = Vec::new();
     for r in 0..log.clicks.len() {
         let Some(click) = log.clicks[r] else { continue };
@@ -381,19 +374,22 @@ fn examples(
             key.extend_from_slice(v[r].as_deref().unwrap_or("\u{1}").as_bytes());
             key.push(0x1f);
         }
-        if only.is_some_and(|s| splitter.assign(&key) != s) {
-            continue;
-        }
         let features: Vec<(&str, Feature)> = log
             .columns
             .iter()
             .map(|(c, v)| (c.as_str(), feature_of(numeric.contains(c), v[r].as_deref())))
             .collect();
-        ex.push(&features, click, None);
-        rows.push(r);
+        let into = match splitter.assign(&key) {
+            Split::Train => &mut parts.train,
+            Split::Validation => &mut parts.validation,
+            Split::Test => {
+                parts.test_rows.push(r);
+                &mut parts.test
+            }
+        };
+        into.push(&features, click, None);
     }
-    let n = ex.len();
-    (ex, n)
+    parts
 }
 
 async fn read(spec: &CtrSpec, progress: Progress<'_>) -> ShelfResult<Vec<Log>> {
