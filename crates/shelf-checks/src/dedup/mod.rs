@@ -262,18 +262,20 @@ fn lsh_pairs<T: Sync>(
     params: &MatchParams,
 ) -> Vec<(u32, u32)> {
     let hasher = minhash::MinHasher::new(params.num_perm, params.seed);
-    let signatures: Vec<u32> = items
-        .par_chunks(1024)
-        .flat_map_iter(|chunk| {
-            let mut out = Vec::with_capacity(chunk.len() * params.num_perm);
+    // Written in place: collecting per-chunk vectors grew (and copied) the 256 MB of a
+    // million signatures several times over.
+    let width = params.num_perm.max(1);
+    let mut signatures = vec![u32::MAX; items.len() * width];
+    signatures
+        .par_chunks_mut(1024 * width)
+        .zip(items.par_chunks(1024))
+        .for_each(|(out, chunk)| {
             let mut sig = Vec::new();
-            for item in chunk {
+            for (item, out) in chunk.iter().zip(out.chunks_mut(width)) {
                 hasher.signature(shingles(item), &mut sig);
-                out.extend_from_slice(&sig);
+                out[..sig.len()].copy_from_slice(&sig);
             }
-            out
-        })
-        .collect();
+        });
     let banding = minhash::Banding::for_threshold(params.lsh_threshold, params.num_perm);
     minhash::candidate_pairs(
         &signatures,
@@ -349,15 +351,30 @@ fn candidates(
 }
 
 /// Each item's rank in folded-title order (ties by position), for sorted neighbourhoods.
+///
+/// Sorts (first 8 title bytes, position) pairs, so most comparisons are of two integers in one
+/// contiguous array and only equal prefixes read the titles; the order is the same as comparing
+/// whole titles (a zero-padded byte prefix orders like the string it starts). On 1 M titles this
+/// sort was about a third of the candidate search when it compared titles through positions.
 fn title_order<T: Sync>(items: &[T], title: impl Fn(&T) -> &str + Sync) -> Vec<u32> {
-    let mut idx: Vec<u32> = (0..items.len() as u32).collect();
-    idx.par_sort_by(|&x, &y| {
-        title(&items[x as usize])
-            .cmp(title(&items[y as usize]))
+    let prefix = |t: &str| {
+        let mut head = [0u8; 8];
+        let n = t.len().min(8);
+        head[..n].copy_from_slice(&t.as_bytes()[..n]);
+        u64::from_be_bytes(head)
+    };
+    let mut keyed: Vec<(u64, u32)> = items
+        .par_iter()
+        .enumerate()
+        .map(|(i, item)| (prefix(title(item)), i as u32))
+        .collect();
+    keyed.par_sort_unstable_by(|&(px, x), &(py, y)| {
+        px.cmp(&py)
+            .then_with(|| title(&items[x as usize]).cmp(title(&items[y as usize])))
             .then(x.cmp(&y))
     });
     let mut rank = vec![0u32; items.len()];
-    for (r, &i) in idx.iter().enumerate() {
+    for (r, &(_, i)) in keyed.iter().enumerate() {
         rank[i as usize] = r as u32;
     }
     rank
@@ -366,6 +383,33 @@ fn title_order<T: Sync>(items: &[T], title: impl Fn(&T) -> &str + Sync) -> Vec<u
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn title_order_is_whole_title_order_then_position() {
+        // Shorter than the 8-byte prefix, equal prefixes with different tails, a title that
+        // is another's prefix, multibyte characters across the prefix's end, and repeats.
+        let titles = [
+            "samsung galaxy s24",
+            "samsung",
+            "samsung galaxy s23",
+            "",
+            "苹果手机 256gb",
+            "苹果手机 128gb",
+            "samsun",
+            "samsung",
+            "ab\0x",
+            "ab",
+            "zz",
+        ];
+        let order = title_order(&titles, |t| t);
+        let mut naive: Vec<usize> = (0..titles.len()).collect();
+        naive.sort_by(|&x, &y| titles[x].cmp(titles[y]).then(x.cmp(&y)));
+        let mut by_rank = vec![0; titles.len()];
+        for (i, &r) in order.iter().enumerate() {
+            by_rank[r as usize] = i;
+        }
+        assert_eq!(by_rank, naive);
+    }
 
     #[test]
     fn a_code_many_items_carry_is_not_a_model_code() {
