@@ -14,8 +14,8 @@
 //! row is solved independently, and `YᵀY` is summed over fixed-size item blocks in block
 //! order, so the factors do not depend on the thread count.
 //!
-//! The kernels are plain loops written so the compiler vectorises them for the build's target
-//! (SSE2 in a default x86-64 build); see `dot`.
+//! The kernels run 8-wide with fused multiply-add where the CPU has AVX2, else as plain
+//! loops for the build's target; see [`super::kernels`].
 
 use std::time::Instant;
 
@@ -23,6 +23,7 @@ use rayon::prelude::*;
 
 use super::data::{Csr, Interactions, Split};
 use super::eval::{Metric, Recommender, Stage, evaluate, top_k};
+use super::kernels::{self, KernelOp, Kernels, Portable};
 use crate::stats::SplitMix64;
 
 /// ALS settings.
@@ -95,7 +96,7 @@ impl AlsModel {
 
     /// The predicted preference `xᵤ·yᵢ`.
     pub fn score(&self, user: u32, item: u32) -> f32 {
-        dot(self.user_factors(user), self.item_factors(item))
+        kernels::dot(self.user_factors(user), self.item_factors(item))
     }
 }
 
@@ -107,13 +108,36 @@ impl Recommender for AlsModel {
     /// Scores every item (`xᵤ·yᵢ`) and keeps the top k: always `k` items when the catalog
     /// minus `exclude` has that many.
     fn recommend(&self, user: u32, k: usize, exclude: &[u32]) -> Vec<u32> {
-        let x = self.user_factors(user);
-        let scores = self
-            .item_factors
-            .chunks_exact(self.factors)
-            .enumerate()
-            .map(|(i, y)| (i as u32, dot(x, y)));
-        top_k(scores, k, exclude)
+        let scores = kernels::run(ScoreItems {
+            x: self.user_factors(user),
+            items: &self.item_factors,
+        });
+        top_k(
+            scores.into_iter().enumerate().map(|(i, s)| (i as u32, s)),
+            k,
+            exclude,
+        )
+    }
+}
+
+/// `xᵤ·yᵢ` for every item, in item order.
+struct ScoreItems<'a> {
+    x: &'a [f32],
+    items: &'a [f32],
+}
+
+impl KernelOp for ScoreItems<'_> {
+    type Output = Vec<f32>;
+
+    /// A `for` loop, not `map`: a closure is a function of its own, compiled without the
+    /// AVX2 context, and every kernel call in it would stay a call.
+    #[inline(always)]
+    fn run<K: Kernels>(self, k: K) -> Vec<f32> {
+        let mut scores = Vec::with_capacity(self.items.len() / self.x.len().max(1));
+        for y in self.items.chunks_exact(self.x.len()) {
+            scores.push(k.dot(self.x, y));
+        }
+        scores
     }
 }
 
@@ -237,56 +261,80 @@ fn solve_rows(matrix: &Csr, x: &mut [f32], y: &[f32], f: usize, als: &Als) {
         || vec![0f32; 3 * f],
         |scratch, (row, xu)| {
             let (cols, weights) = matrix.row(row as u32);
-            cg_row(xu, cols, weights, y, &yty, als, scratch);
+            kernels::run(CgRow {
+                x: xu,
+                cols,
+                weights,
+                y,
+                yty: &yty,
+                als,
+                scratch,
+            });
         },
     );
 }
 
 /// A few conjugate-gradient steps on `(YᵀY + λI + Σ (c−1) yᵢyᵢᵀ) x = Σ c yᵢ`, from the current
-/// `x` (`implicit`'s `least_squares_cg`, step for step).
-fn cg_row(
-    x: &mut [f32],
-    cols: &[u32],
-    weights: &[f32],
-    y: &[f32],
-    yty: &[f32],
-    als: &Als,
-    scratch: &mut [f32],
-) {
-    let f = x.len();
-    let (r, rest) = scratch.split_at_mut(f);
-    let (p, ap) = rest.split_at_mut(f);
-    // r = b − A x
-    matvec(yty, x, r);
-    r.iter_mut().for_each(|v| *v = -*v);
-    for (&i, &w) in cols.iter().zip(weights) {
-        let yi = &y[i as usize * f..][..f];
-        let c = 1.0 + als.alpha * w;
-        axpy(c - (c - 1.0) * dot(yi, x), yi, r);
-    }
-    p.copy_from_slice(r);
-    let mut rs_old = dot(r, r);
-    if rs_old < 1e-20 {
-        return;
-    }
-    for _ in 0..als.cg_steps {
-        matvec(yty, p, ap);
+/// `x` (`implicit`'s `least_squares_cg`, step for step). `scratch` holds `3f` floats.
+struct CgRow<'a> {
+    x: &'a mut [f32],
+    cols: &'a [u32],
+    weights: &'a [f32],
+    y: &'a [f32],
+    yty: &'a [f32],
+    als: &'a Als,
+    scratch: &'a mut [f32],
+}
+
+impl KernelOp for CgRow<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run<K: Kernels>(self, k: K) {
+        let Self {
+            x,
+            cols,
+            weights,
+            y,
+            yty,
+            als,
+            scratch,
+        } = self;
+        let f = x.len();
+        let (r, rest) = scratch.split_at_mut(f);
+        let (p, ap) = rest.split_at_mut(f);
+        // r = b − A x
+        k.matvec(yty, x, r);
+        r.iter_mut().for_each(|v| *v = -*v);
         for (&i, &w) in cols.iter().zip(weights) {
             let yi = &y[i as usize * f..][..f];
-            axpy(als.alpha * w * dot(yi, p), yi, ap);
+            let c = 1.0 + als.alpha * w;
+            k.axpy(c - (c - 1.0) * k.dot(yi, x), yi, r);
         }
-        let step = rs_old / dot(p, ap);
-        axpy(step, p, x);
-        axpy(-step, ap, r);
-        let rs_new = dot(r, r);
-        if rs_new < 1e-20 {
-            break;
+        p.copy_from_slice(r);
+        let mut rs_old = k.dot(r, r);
+        if rs_old < 1e-20 {
+            return;
         }
-        let beta = rs_new / rs_old;
-        p.iter_mut()
-            .zip(r.iter())
-            .for_each(|(p, &r)| *p = r + beta * *p);
-        rs_old = rs_new;
+        for _ in 0..als.cg_steps {
+            k.matvec(yty, p, ap);
+            for (&i, &w) in cols.iter().zip(weights) {
+                let yi = &y[i as usize * f..][..f];
+                k.axpy(als.alpha * w * k.dot(yi, p), yi, ap);
+            }
+            let step = rs_old / k.dot(p, ap);
+            k.axpy(step, p, x);
+            k.axpy(-step, ap, r);
+            let rs_new = k.dot(r, r);
+            if rs_new < 1e-20 {
+                break;
+            }
+            let beta = rs_new / rs_old;
+            p.iter_mut()
+                .zip(r.iter())
+                .for_each(|(p, &r)| *p = r + beta * *p);
+            rs_old = rs_new;
+        }
     }
 }
 
@@ -301,7 +349,7 @@ fn gram(y: &[f32], f: usize) -> Vec<f32> {
             let mut g = vec![0f32; f * f];
             for row in block.chunks_exact(f) {
                 for (a, &ya) in row.iter().enumerate() {
-                    axpy(ya, row, &mut g[a * f..][..f]);
+                    Portable.axpy(ya, row, &mut g[a * f..][..f]);
                 }
             }
             g
@@ -312,52 +360,6 @@ fn gram(y: &[f32], f: usize) -> Vec<f32> {
         g.iter_mut().zip(p).for_each(|(g, p)| *g += p);
     }
     g
-}
-
-/// `out = m v` for a *symmetric* row-major `m` (YᵀY + λI): summed as columns, `Σⱼ vⱼ·m[j]`,
-/// so the work is axpys the compiler vectorises, with no horizontal sum per output.
-#[inline]
-fn matvec(m: &[f32], v: &[f32], out: &mut [f32]) {
-    out.fill(0.0);
-    for (&vj, row) in v.iter().zip(m.chunks_exact(v.len())) {
-        axpy(vj, row, out);
-    }
-}
-
-/// Four 4-wide partial sums so the compiler keeps them in four SSE registers (a single f32
-/// accumulator is a serial dependency chain it may not reorder), folded pairwise at the end.
-/// Written as `[[f32; 4]; 4]`: with one flat 16-lane array the compiler chose 2-wide vectors
-/// (seen in `objdump`), half the throughput.
-#[inline]
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [[0f32; 4]; 4];
-    let (ca, cb) = (a.chunks_exact(16), b.chunks_exact(16));
-    let tail: f32 = ca
-        .remainder()
-        .iter()
-        .zip(cb.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
-    for (x, y) in ca.zip(cb) {
-        for (j, acc) in acc.iter_mut().enumerate() {
-            let x: &[f32; 4] = x[4 * j..4 * j + 4].try_into().unwrap();
-            let y: &[f32; 4] = y[4 * j..4 * j + 4].try_into().unwrap();
-            for l in 0..4 {
-                acc[l] += x[l] * y[l];
-            }
-        }
-    }
-    let mut s = [0f32; 4];
-    for (l, s) in s.iter_mut().enumerate() {
-        *s = (acc[0][l] + acc[1][l]) + (acc[2][l] + acc[3][l]);
-    }
-    ((s[0] + s[2]) + (s[1] + s[3])) + tail
-}
-
-/// `y += a x`
-#[inline]
-fn axpy(a: f32, x: &[f32], y: &mut [f32]) {
-    y.iter_mut().zip(x).for_each(|(y, &x)| *y += a * x);
 }
 
 /// Patience bookkeeping, separate so its rule can be tested on planted sequences.
@@ -416,7 +418,7 @@ mod tests {
         let f = 21; // not a multiple of the 16 lanes
         let y: Vec<f32> = (0..1100 * f).map(|_| rng.unit() as f32 - 0.5).collect();
         let naive_dot: f32 = y[..f].iter().zip(&y[f..2 * f]).map(|(a, b)| a * b).sum();
-        assert!((dot(&y[..f], &y[f..2 * f]) - naive_dot).abs() < 1e-5);
+        assert!((Portable.dot(&y[..f], &y[f..2 * f]) - naive_dot).abs() < 1e-5);
         let g = gram(&y, f);
         for (a, b) in [(0, 0), (3, 17), (20, 5)] {
             let want: f64 = y
@@ -449,15 +451,15 @@ mod tests {
             yty[d * f + d] += als.regularization;
         }
         let mut x = vec![0.0f32; f];
-        cg_row(
-            &mut x,
-            &cols,
-            &weights,
-            &y,
-            &yty,
-            &als,
-            &mut vec![0.0; 3 * f],
-        );
+        kernels::run(CgRow {
+            x: &mut x,
+            cols: &cols,
+            weights: &weights,
+            y: &y,
+            yty: &yty,
+            als: &als,
+            scratch: &mut vec![0.0; 3 * f],
+        });
         // Dense A and b in f64.
         let mut a: Vec<Vec<f64>> = (0..f)
             .map(|r| (0..f).map(|c| f64::from(yty[r * f + c])).collect())

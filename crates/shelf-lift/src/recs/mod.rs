@@ -20,6 +20,7 @@ mod als;
 mod data;
 mod eval;
 mod item_knn;
+mod kernels;
 mod popularity;
 
 pub use als::{Als, AlsFit, AlsModel};
