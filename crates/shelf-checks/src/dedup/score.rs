@@ -364,7 +364,9 @@ const STOP: &[&str] = &[
 
 /// Whether two words are one word written two ways: a prefix (`pro`, `professional`), an
 /// abbreviation keeping the first letter and some later ones in order (`std`, `standard`), or
-/// a slip of at most two letters in words of four or more (`heros`, `heroes`).
+/// a slip of one letter in words of four to six letters (`heros`, `heroes`) or of two in longer
+/// ones (`accesories`, `accessory`). Two slips in a short word make another word: `king` /
+/// `long`, `sliced` / `diced` (sizes and cuts on BigBasket that were read as misspellings).
 fn written_alike(u: &str, v: &str) -> bool {
     let (short, long) = if u.len() <= v.len() { (u, v) } else { (v, u) };
     if long.starts_with(short) {
@@ -373,7 +375,12 @@ fn written_alike(u: &str, v: &str) -> bool {
     let mut rest = long.chars();
     let abbreviation =
         short.chars().next() == long.chars().next() && short.chars().all(|c| rest.any(|l| l == c));
-    abbreviation || (short.len() >= 4 && edit_distance(short, long) <= 2)
+    let slips = match short.len() {
+        0..=3 => 0,
+        4..=6 => 1,
+        _ => 2,
+    };
+    abbreviation || (slips > 0 && edit_distance(short, long) <= slips)
 }
 
 /// Levenshtein distance over bytes (the words here are ASCII).
@@ -634,6 +641,18 @@ mod tests {
         assert_eq!(v("Acme Museums of the World", "Museums of World CD"), None);
         // Only added words: a listing of the same product written longer.
         assert_eq!(v("Banana Chips", "Banana Chips Pepper"), None);
+        // Two letters apart in a short word is another word, not a slip.
+        assert_eq!(
+            v(
+                "Notebook - Soft Bound, Single Line Ruled, King Size",
+                "Notebook - Soft Bound, Single Line Ruled, Long Size"
+            ),
+            Some(("king".into(), "long".into()))
+        );
+        assert_eq!(
+            v("Ridge Gourd - Sliced", "Ridge Gourd - Diced").map(|p| p.0),
+            Some("sliced".into())
+        );
     }
 
     fn prep(title: &str, brand: Option<&str>, price: Option<f64>) -> Prepared {
