@@ -105,8 +105,12 @@ def run_llama(server, model, threads, tokens, prompt, port, logdir):
 
 
 def run_shelf(binary, model, threads, tokens, prompt):
+    # candle decodes (quantized matmuls) on a pool of its own sized from CANDLE_NUM_THREADS:
+    # pinned to the run's thread count, like llama.cpp's -t. Left at 1 (as `make test` sets
+    # it), 2 threads decoded no faster than 1.
+    env = dict(os.environ, CANDLE_NUM_THREADS=str(threads))
     out = subprocess.run([binary, model, str(threads), str(tokens), prompt], check=True,
-                         capture_output=True, text=True)
+                         capture_output=True, text=True, env=env)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

@@ -86,24 +86,15 @@ fn write_vectors(path: &PathBuf, data: &[f32]) -> ShelfResult<()> {
     std::fs::write(path, bytes).map_err(|e| ShelfError::io(path, "cannot write", e))
 }
 
-/// candle 0.11 runs large elementwise ops on its own spinning thread pool, sized from
-/// `CANDLE_NUM_THREADS` / `RAYON_NUM_THREADS` (else the core count), not from the rayon pool
-/// shelf runs the model in; so `--threads 1` alone still keeps a second core busy.
-fn warn_unless_candle_threads_pinned(threads: usize) {
-    let pinned = ["CANDLE_NUM_THREADS", "RAYON_NUM_THREADS"]
-        .iter()
-        .any(|v| std::env::var(v).is_ok_and(|n| n == threads.to_string()));
-    if !pinned {
-        eprintln!(
-            "embed_throughput: set RAYON_NUM_THREADS={threads} too, or candle's elementwise \
-             pool uses every core whatever --threads says"
-        );
-    }
-}
-
 fn run() -> ShelfResult<()> {
     let args = parse_args()?;
-    warn_unless_candle_threads_pinned(args.batch.threads);
+    if !shelf_lm::candle_threads_pinned(args.batch.threads) {
+        eprintln!(
+            "embed_throughput: set CANDLE_NUM_THREADS={} too, or candle's own pool uses every \
+             core whatever --threads says",
+            args.batch.threads
+        );
+    }
     let titles = read_titles(&args.titles, args.n)?;
     let texts: Vec<&str> = titles.iter().map(String::as_str).collect();
     let id = format!("candle:{}", args.model.display());

@@ -17,6 +17,13 @@ fn main() -> anyhow_free::Result {
         return Err("usage: generate_bench MODEL.gguf THREADS MAX_TOKENS PROMPT".into());
     };
     let threads: usize = threads.parse()?;
+    if !shelf_lm::candle_threads_pinned(threads) {
+        return Err(format!(
+            "set CANDLE_NUM_THREADS={threads}: candle decodes on its own pool, not on the \
+             {threads} threads asked for"
+        )
+        .into());
+    }
     let max_tokens: usize = max_tokens.parse()?;
     let g = GgufGenerator::load(&PathBuf::from(model), threads)?;
     g.generate_timed(&GenRequest::user(prompt.as_str(), 4))?;

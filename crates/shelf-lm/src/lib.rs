@@ -23,6 +23,8 @@ pub mod bert;
 #[cfg(feature = "candle")]
 mod device;
 #[cfg(feature = "candle")]
+pub use device::candle_threads_pinned;
+#[cfg(feature = "candle")]
 pub mod e5s1;
 #[cfg(feature = "candle")]
 pub mod gguf;
