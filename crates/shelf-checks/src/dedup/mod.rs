@@ -262,8 +262,8 @@ fn lsh_pairs<T: Sync>(
     params: &MatchParams,
 ) -> Vec<(u32, u32)> {
     let hasher = minhash::MinHasher::new(params.num_perm, params.seed);
-    // Written in place: collecting per-chunk vectors grew (and copied) the 256 MB of a
-    // million signatures several times over.
+    // Written in place: collecting per-chunk vectors built the 256 MB of a million
+    // signatures once in pieces and then copied them into one vector.
     let width = params.num_perm.max(1);
     let mut signatures = vec![u32::MAX; items.len() * width];
     signatures
@@ -354,8 +354,8 @@ fn candidates(
 ///
 /// Sorts (first 8 title bytes, position) pairs, so most comparisons are of two integers in one
 /// contiguous array and only equal prefixes read the titles; the order is the same as comparing
-/// whole titles (a zero-padded byte prefix orders like the string it starts). On 1 M titles this
-/// sort was about a third of the candidate search when it compared titles through positions.
+/// whole titles (a zero-padded byte prefix orders like the string it starts). On 1 M Icecat
+/// titles it takes about 0.25 s of the 7 s candidate search.
 fn title_order<T: Sync>(items: &[T], title: impl Fn(&T) -> &str + Sync) -> Vec<u32> {
     let prefix = |t: &str| {
         let mut head = [0u8; 8];
