@@ -489,6 +489,13 @@ fn run_with_progress<T>(
     Ok(result)
 }
 
+/// Says so on stderr when candle's own pool will not keep to `[lm] threads`.
+fn note_candle_threads(config: &shelf::Config) {
+    if let Some(note) = shelf::candle_threads_note(config) {
+        errln!("note: {note}");
+    }
+}
+
 fn audit(args: AuditArgs) -> Result<u8, ShelfError> {
     let mut config = match &args.config {
         Some(p) => shelf::Config::load(p)?,
@@ -497,6 +504,7 @@ fn audit(args: AuditArgs) -> Result<u8, ShelfError> {
     if let Some(e) = &args.embedder {
         config.lm.embedder = Some(e.clone());
     }
+    note_candle_threads(&config);
     let mut tables = Vec::new();
     for (kind, path) in [
         (TableKind::Catalog, &args.catalog),
@@ -535,6 +543,7 @@ fn lift_search(args: LiftSearchArgs) -> Result<u8, ShelfError> {
     if let Some(e) = &args.embedder {
         config.lm.embedder = Some(e.clone());
     }
+    note_candle_threads(&config);
     let variants = parse_variants(&args.variants)?;
     let from_config = |kind: &str| config.tables.get(kind).and_then(|t| t.path.clone());
     let catalog = args.catalog.clone().or_else(|| from_config("catalog"));

@@ -17,6 +17,27 @@ pub use diff::{DiffSpec, Version, diff};
 pub use output::{write_audit, write_diff, write_lift, write_search_lift};
 
 /// The model settings of `[lm]` as shelf-lm takes them.
+/// A line for the operator when `[lm] threads` asks for a thread count that candle's own pool
+/// will not keep to. candle 0.11 runs big elementwise ops and quantized matmuls (all of GGUF
+/// decoding) on a pool sized from `CANDLE_NUM_THREADS` (else `RAYON_NUM_THREADS`, else every
+/// core), which shelf cannot set for itself without `unsafe`: unpinned, `threads = 1` still
+/// keeps every core busy, and `CANDLE_NUM_THREADS=1` with `threads = 2` decodes on one.
+/// `None` when `[lm] threads` is unset, the embedder is not a local model, or the pool is
+/// pinned to the same count.
+pub fn candle_threads_note(config: &Config) -> Option<String> {
+    let threads = config.lm.threads.filter(|&t| t > 0)?;
+    let model = config.lm.embedder.as_deref()?;
+    let local =
+        model != "scripted" && !model.starts_with("http://") && !model.starts_with("https://");
+    (local && !shelf_lm::candle_threads_pinned(threads)).then(|| {
+        format!(
+            "[lm] threads = {threads}, but candle runs its big operations on a pool of its own \
+             sized from CANDLE_NUM_THREADS (else every core): set CANDLE_NUM_THREADS={threads} \
+             for the model to keep to {threads} thread(s)"
+        )
+    })
+}
+
 pub fn lm_options(config: &Config) -> shelf_lm::LmOptions {
     let lm = &config.lm;
     let cache_dir = lm.cache.unwrap_or(true).then(|| {

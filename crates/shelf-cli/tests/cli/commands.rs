@@ -240,3 +240,35 @@ fn fail_on_info_with_only_info_findings_exits_1() {
         .run()
         .expect_code(0);
 }
+
+/// `[lm] threads` with a local model: candle's own pool (big ops, GGUF decoding) follows
+/// CANDLE_NUM_THREADS, not the setting, so the CLI says how to pin it, and stays quiet once it
+/// is pinned. Runs all-minilm-l6-v2, which `make test` installs.
+#[test]
+fn lm_threads_say_how_to_pin_candles_own_pool() {
+    let work = Work::new();
+    work.write("catalog.csv", CLEAN_CATALOG);
+    work.write(
+        "shelf.toml",
+        "[lm]\nembedder = \"all-minilm-l6-v2\"\nthreads = 1\ncache = false\n",
+    );
+    let audit = |candle: Option<&str>, out: &str| {
+        let run = work
+            .audit(&work.path(out))
+            .opt("--catalog", "catalog.csv")
+            .opt("--config", "shelf.toml")
+            .env("CANDLE_NUM_THREADS", candle)
+            .env("RAYON_NUM_THREADS", None)
+            .run();
+        run.expect_no_panic();
+        assert!(matches!(run.code, Some(0 | 1)), "{run}");
+        run
+    };
+    let unpinned = audit(None, "out-unpinned");
+    assert!(
+        unpinned.stderr.contains("set CANDLE_NUM_THREADS=1"),
+        "{unpinned}"
+    );
+    let pinned = audit(Some("1"), "out-pinned");
+    assert!(!pinned.stderr.contains("CANDLE_NUM_THREADS"), "{pinned}");
+}

@@ -93,6 +93,8 @@ impl Run {
 pub struct Cmd {
     args: Vec<OsString>,
     cwd: Option<PathBuf>,
+    /// Environment variables to set (`Some`) or remove (`None`).
+    env: Vec<(String, Option<String>)>,
 }
 
 /// `shelf ARGS…`.
@@ -100,6 +102,7 @@ pub fn shelf(args: &[&str]) -> Cmd {
     Cmd {
         args: args.iter().map(OsString::from).collect(),
         cwd: None,
+        env: Vec::new(),
     }
 }
 
@@ -112,6 +115,12 @@ impl Cmd {
     /// `FLAG VALUE`.
     pub fn opt(self, flag: &str, value: impl AsRef<OsStr>) -> Self {
         self.arg(flag).arg(value)
+    }
+
+    /// Sets `key` to `value` for this run, or removes it with `None`.
+    pub fn env(mut self, key: &str, value: Option<&str>) -> Self {
+        self.env.push((key.into(), value.map(Into::into)));
+        self
     }
 
     pub fn in_dir(mut self, dir: &Path) -> Self {
@@ -128,6 +137,12 @@ impl Cmd {
             .stdin(Stdio::null());
         if let Some(d) = &self.cwd {
             c.current_dir(d);
+        }
+        for (k, v) in &self.env {
+            match v {
+                Some(v) => c.env(k, v),
+                None => c.env_remove(k),
+            };
         }
         c
     }
