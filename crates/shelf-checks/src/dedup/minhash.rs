@@ -106,13 +106,7 @@ impl Banding {
 /// values per item; `order` ranks items for the sorted-neighbourhood fallback (e.g. by folded
 /// title) and must hold one entry per item.
 ///
-/// The pairs are those [`pair_bucket`] makes of every bucket of every band, but they are never
-/// all materialised: bands are bucketed in parallel, then each item, in parallel, gathers its
-/// partners from the buckets it is in and keeps each once. Near-identical items share many
-/// bands, so the same pair comes from several buckets; on 1 M Icecat titles a list of every
-/// bucket's pairs held 173 M entries for 60 M distinct pairs, and sorting it away was the
-/// larger half of the candidate search. A bucket whose exact member list another band already
-/// produced is dropped before that.
+/// Bands are bucketed in parallel; the buckets are paired by [`bucket_pairs`].
 pub fn candidate_pairs(
     signatures: &[u32],
     num_perm: usize,
@@ -138,44 +132,62 @@ pub fn candidate_pairs(
             buckets.into_values().filter(|m| m.len() > 1).collect()
         })
         .collect();
-    // Members are pushed in index order, so equal groups have equal lists. A bucket over
-    // `max_bucket` is kept in `order` instead: its pairs are neighbours in that order.
+    bucket_pairs(groups.into_iter().flatten(), n, max_bucket, window, order)
+}
+
+/// The pairs of every bucket, sorted, each once: within a bucket of up to `max_bucket` members
+/// every pair, in a larger one each member with its `window` nearest in `order` (sorted
+/// neighbourhood), so a huge bucket costs linear, not quadratic. `buckets` hold item positions
+/// below `items`, ascending; `order` ranks every item.
+///
+/// Each item, in parallel, gathers its partners from the buckets it is in and keeps each once,
+/// so the pairs of all buckets are never listed together: near-identical items share many
+/// buckets, and on 1 M Icecat titles that list held 173 M entries for 60 M distinct pairs.
+/// A bucket whose exact member list another already gave is dropped first.
+pub fn bucket_pairs(
+    buckets: impl IntoIterator<Item = Vec<u32>>,
+    items: usize,
+    max_bucket: usize,
+    window: usize,
+    order: &[u32],
+) -> Vec<(u32, u32)> {
+    use rayon::prelude::*;
     let mut seen = std::collections::HashSet::new();
-    let mut buckets: Vec<Vec<u32>> = Vec::new();
-    for mut members in groups.into_iter().flatten() {
+    let mut kept: Vec<Vec<u32>> = Vec::new();
+    for mut members in buckets {
         let id = members.iter().fold(0u64, |h, &m| mix(h ^ u64::from(m)));
-        if seen.insert((id, members.len())) {
+        if members.len() > 1 && seen.insert((id, members.len())) {
             if members.len() > max_bucket {
                 members.sort_by_key(|&m| order[m as usize]);
             }
-            buckets.push(members);
+            kept.push(members);
         }
     }
     // Each item's (bucket, position in it), as one flat list per item.
-    let mut start = vec![0usize; n + 1];
-    for members in &buckets {
+    let mut start = vec![0usize; items + 1];
+    for members in &kept {
         for &m in members {
             start[m as usize + 1] += 1;
         }
     }
-    for i in 0..n {
+    for i in 0..items {
         start[i + 1] += start[i];
     }
-    let mut memberships = vec![(0u32, 0u32); start[n]];
+    let mut memberships = vec![(0u32, 0u32); start[items]];
     let mut next = start.clone();
-    for (b, members) in buckets.iter().enumerate() {
+    for (b, members) in kept.iter().enumerate() {
         for (pos, &m) in members.iter().enumerate() {
             memberships[next[m as usize]] = (b as u32, pos as u32);
             next[m as usize] += 1;
         }
     }
-    (0..n)
+    (0..items)
         .into_par_iter()
         .with_min_len(256)
         .flat_map_iter(|a| {
             let mut partners = Vec::new();
             for &(b, pos) in &memberships[start[a]..start[a + 1]] {
-                let members = &buckets[b as usize];
+                let members = &kept[b as usize];
                 let pos = pos as usize;
                 if members.len() <= max_bucket {
                     // Ascending positions: the partners above `a` follow it.
@@ -195,44 +207,33 @@ pub fn candidate_pairs(
         .collect()
 }
 
-/// A pair `(a, b)`, `a < b`, as one 64-bit key: it sorts like the pair, faster, in half the
-/// memory of a pair list plus its sorted copy.
-pub(crate) fn pack(a: u32, b: u32) -> u64 {
-    (u64::from(a.min(b)) << 32) | u64::from(a.max(b))
-}
-
-/// The pair a [`pack`]ed key stands for.
-pub fn unpack(key: u64) -> (u32, u32) {
-    ((key >> 32) as u32, key as u32)
-}
-
-/// Pairs the members of one bucket (ascending item positions) into `pairs` as [`pack`]ed `(i, j)`,
-/// `i < j`: all pairs up to `max_bucket` members, else each member with its `window` nearest
-/// members in `order` (sorted neighbourhood), so a huge bucket costs linear, not quadratic.
-pub fn pair_bucket(
-    members: &mut [u32],
-    max_bucket: usize,
-    window: usize,
-    order: &[u32],
-    pairs: &mut Vec<u64>,
-) {
-    if members.len() <= max_bucket {
-        for (k, &a) in members.iter().enumerate() {
-            pairs.extend(members[k + 1..].iter().map(|&b| pack(a, b)));
-        }
-    } else {
-        members.sort_by_key(|&m| order[m as usize]);
-        for (k, &a) in members.iter().enumerate() {
-            for &b in members.iter().skip(k + 1).take(window) {
-                pairs.push(pack(a, b));
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The reference the search is checked against: every pair of a bucket up to `max_bucket`
+    /// members, else each member with its next `window` in `order`, as `(min, max)` keys.
+    fn pair_bucket(
+        members: &mut [u32],
+        max_bucket: usize,
+        window: usize,
+        order: &[u32],
+        pairs: &mut Vec<(u32, u32)>,
+    ) {
+        let pair = |a: u32, b: u32| (a.min(b), a.max(b));
+        if members.len() <= max_bucket {
+            for (k, &a) in members.iter().enumerate() {
+                pairs.extend(members[k + 1..].iter().map(|&b| pair(a, b)));
+            }
+        } else {
+            members.sort_by_key(|&m| order[m as usize]);
+            for (k, &a) in members.iter().enumerate() {
+                for &b in members.iter().skip(k + 1).take(window) {
+                    pairs.push(pair(a, b));
+                }
+            }
+        }
+    }
 
     fn sig(m: &MinHasher, words: &[&str]) -> Vec<u32> {
         let h: Vec<u64> = words.iter().map(|w| hash_shingle(w)).collect();
@@ -290,7 +291,7 @@ mod tests {
         }
         keys.sort_unstable();
         keys.dedup();
-        let want: Vec<(u32, u32)> = keys.into_iter().map(unpack).collect();
+        let want = keys;
         let got = candidate_pairs(&signatures, num_perm, banding, max_bucket, window, &order);
         assert!(
             want.len() > 1000,

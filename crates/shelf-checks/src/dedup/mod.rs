@@ -311,25 +311,23 @@ fn candidates(
             }
         }
     }
-    let mut coded: Vec<u64> = Vec::new();
-    for members in by_code.values_mut() {
+    let code_buckets = by_code.into_values().map(|mut members| {
         members.sort_unstable();
         members.dedup();
-        minhash::pair_bucket(
-            members,
-            params.max_bucket,
-            params.window,
-            &order,
-            &mut coded,
-        );
-    }
-    coded.sort_unstable();
-    coded.dedup();
-    let coded = coded.into_iter().map(minhash::unpack);
+        members
+    });
+    let coded = minhash::bucket_pairs(
+        code_buckets,
+        prepared.len(),
+        params.max_bucket,
+        params.window,
+        &order,
+    );
 
     let mut out: Vec<(u32, u32, Method)> = lsh.iter().map(|&(a, b)| (a, b, Method::Lsh)).collect();
     out.extend(
         coded
+            .into_iter()
             .filter(|p| lsh.binary_search(p).is_err())
             .map(|(a, b)| (a, b, Method::ModelCode)),
     );
@@ -340,7 +338,6 @@ fn candidates(
         let known = |p: &(u32, u32)| out.binary_search_by_key(p, |&(a, b, _)| (a, b)).is_ok();
         let extra: Vec<(u32, u32, Method)> = semantic
             .into_iter()
-            .map(minhash::unpack)
             .filter(|p| !known(p))
             .map(|(a, b)| (a, b, Method::Embedding))
             .collect();

@@ -70,7 +70,7 @@ pub fn signatures(vectors: &Embeddings, seed: u64) -> Vec<u64> {
 /// Each item keeps at most this many semantic candidates, its most similar by cosine.
 pub const PER_ITEM: usize = 5;
 
-/// Packed `(a, b)` candidate pairs, `a < b`, sorted and unique: the band-sharing pairs that
+/// Candidate pairs `(a, b)`, `a < b`, sorted and unique: the band-sharing pairs that
 /// are among the [`PER_ITEM`] most similar of `a` or of `b`. Bands give recall; the cut keeps
 /// the pairs handed to scoring at no more than `PER_ITEM` per item, however crowded a bucket.
 pub fn candidate_pairs(
@@ -79,19 +79,15 @@ pub fn candidate_pairs(
     max_bucket: usize,
     window: usize,
     order: &[u32],
-) -> Vec<u64> {
+) -> Vec<(u32, u32)> {
     let pairs = band_pairs(vectors, seed, max_bucket, window, order);
     let cos: Vec<f32> = pairs
         .iter()
-        .map(|&p| {
-            let (a, b) = minhash::unpack(p);
-            shelf_core::lm::dot(vectors.row(a as usize), vectors.row(b as usize))
-        })
+        .map(|&(a, b)| shelf_core::lm::dot(vectors.row(a as usize), vectors.row(b as usize)))
         .collect();
     // Per item, its pairs by descending cosine (ties by pair): the first PER_ITEM are kept.
     let mut by_item: Vec<(u32, f32, usize)> = Vec::with_capacity(pairs.len() * 2);
-    for (k, &p) in pairs.iter().enumerate() {
-        let (a, b) = minhash::unpack(p);
+    for (k, &(a, b)) in pairs.iter().enumerate() {
         by_item.push((a, cos[k], k));
         by_item.push((b, cos[k], k));
     }
@@ -109,16 +105,16 @@ pub fn candidate_pairs(
         .collect()
 }
 
-/// Every pair that shares a band, bucket by bucket.
+/// Every pair that shares a band.
 fn band_pairs(
     vectors: &Embeddings,
     seed: u64,
     max_bucket: usize,
     window: usize,
     order: &[u32],
-) -> Vec<u64> {
+) -> Vec<(u32, u32)> {
     let sigs = signatures(vectors, seed);
-    let mut pairs = Vec::new();
+    let mut buckets = Vec::new();
     for band in 0..BANDS {
         let mut keyed: Vec<(u8, u32)> = sigs
             .iter()
@@ -126,14 +122,13 @@ fn band_pairs(
             .map(|(i, s)| (((s >> (band * BITS)) & 0xff) as u8, i as u32))
             .collect();
         keyed.sort_unstable();
-        for bucket in keyed.chunk_by(|x, y| x.0 == y.0) {
-            let mut members: Vec<u32> = bucket.iter().map(|x| x.1).collect();
-            minhash::pair_bucket(&mut members, max_bucket, window, order, &mut pairs);
-        }
+        buckets.extend(
+            keyed
+                .chunk_by(|x, y| x.0 == y.0)
+                .map(|bucket| bucket.iter().map(|x| x.1).collect::<Vec<u32>>()),
+        );
     }
-    pairs.sort_unstable();
-    pairs.dedup();
-    pairs
+    minhash::bucket_pairs(buckets, sigs.len(), max_bucket, window, order)
 }
 
 #[cfg(test)]
@@ -166,8 +161,8 @@ mod tests {
             "{sigs:x?}"
         );
         let pairs = candidate_pairs(&e, 1, 100, 10, &[0, 1, 2]);
-        assert!(pairs.contains(&minhash::pack(0, 1)));
-        assert!(!pairs.contains(&minhash::pack(0, 2)));
+        assert!(pairs.contains(&(0, 1)));
+        assert!(!pairs.contains(&(0, 2)));
         assert_eq!(signatures(&e, 1), sigs, "seeded");
     }
 }
