@@ -33,4 +33,4 @@ pub mod http;
 
 mod open;
 
-pub use open::{LmOptions, open_embedder, open_generator};
+pub use open::{LmOptions, open_embedder, open_generator, runs_on_candle};

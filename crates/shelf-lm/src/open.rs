@@ -37,6 +37,12 @@ fn is_url(spec: &str) -> bool {
     spec.starts_with("http://") || spec.starts_with("https://")
 }
 
+/// Whether `spec` (as [`open_embedder`] and [`open_generator`] take it) names a model that runs
+/// in this process on candle: not a server's URL, not the scripted test backend.
+pub fn runs_on_candle(spec: &str) -> bool {
+    spec != "scripted" && !is_url(spec)
+}
+
 #[cfg(not(all(feature = "candle", feature = "http")))]
 fn not_compiled(feature: &str, spec: &str) -> ShelfError {
     ShelfError::user(format!(

@@ -27,9 +27,7 @@ pub use output::{write_audit, write_diff, write_lift, write_search_lift};
 pub fn candle_threads_note(config: &Config) -> Option<String> {
     let threads = config.lm.threads.filter(|&t| t > 0)?;
     let model = config.lm.embedder.as_deref()?;
-    let local =
-        model != "scripted" && !model.starts_with("http://") && !model.starts_with("https://");
-    (local && !shelf_lm::candle_threads_pinned(threads)).then(|| {
+    (shelf_lm::runs_on_candle(model) && !shelf_lm::candle_threads_pinned(threads)).then(|| {
         format!(
             "[lm] threads = {threads}, but candle runs its big operations on a pool of its own \
              sized from CANDLE_NUM_THREADS (else every core): set CANDLE_NUM_THREADS={threads} \
