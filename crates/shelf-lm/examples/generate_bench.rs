@@ -1,21 +1,39 @@
-//! Times one greedy generation with shelf's candle GGUF backend, for
-//! `bench/generate_vs_llamacpp.py`: prints one JSON line with prompt and decode tokens/s (split
-//! the way llama.cpp's `timings` are) and the peak RSS.
+//! Times one greedy generation with shelf's GGUF backend, for `bench/generate_vs_llamacpp.py`:
+//! prints one JSON line with prompt and decode tokens/s (split the way llama.cpp's `timings`
+//! are) and the peak RSS.
 //!
-//! Usage: `generate_bench MODEL.gguf THREADS MAX_TOKENS PROMPT` (the prompt is one user
-//! message; the model's chat template is applied). A warm-up run comes first so that both
-//! sides are timed with the weights paged in.
+//! Usage: `generate_bench MODEL.gguf THREADS MAX_TOKENS PROMPT [--candle] [--batch B]` (the
+//! prompt is one user message; the model's chat template is applied). A warm-up run comes
+//! first so that both sides are timed with the weights paged in.
+//! - `--candle` runs candle's quantized model instead of shelf's decoder.
+//! - `--batch B` also times B requests decoded together (the prompt, sampled at temperature
+//!   0.7 with seeds 1…B) and reports their generated tokens per second of wall time.
 
 use std::path::PathBuf;
 
+use std::time::Instant;
+
 use shelf_core::lm::GenRequest;
-use shelf_lm::gguf::GgufGenerator;
+use shelf_lm::gguf::{Engine, GgufGenerator};
 
 fn main() -> anyhow_free::Result {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [model, threads, max_tokens, prompt] = args.as_slice() else {
-        return Err("usage: generate_bench MODEL.gguf THREADS MAX_TOKENS PROMPT".into());
+    let usage = "usage: generate_bench MODEL.gguf THREADS MAX_TOKENS PROMPT [--candle] [--batch B]";
+    let (Some([model, threads, max_tokens, prompt]), flags) =
+        (args.get(..4), args.get(4..).unwrap_or_default())
+    else {
+        return Err(usage.into());
     };
+    let mut engine = Engine::Shelf;
+    let mut batch = 0usize;
+    let mut flags = flags.iter();
+    while let Some(flag) = flags.next() {
+        match flag.as_str() {
+            "--candle" => engine = Engine::Candle,
+            "--batch" => batch = flags.next().ok_or(usage)?.parse()?,
+            _ => return Err(usage.into()),
+        }
+    }
     let threads: usize = threads.parse()?;
     if !shelf_lm::candle_threads_pinned(threads) {
         return Err(format!(
@@ -25,10 +43,27 @@ fn main() -> anyhow_free::Result {
         .into());
     }
     let max_tokens: usize = max_tokens.parse()?;
-    let g = GgufGenerator::load(&PathBuf::from(model), threads)?;
+    let g = GgufGenerator::load_with(&PathBuf::from(model), threads, engine)?;
     g.generate_timed(&GenRequest::user(prompt.as_str(), 4))?;
     let (out, t) = g.generate_timed(&GenRequest::user(prompt.as_str(), max_tokens))?;
+    let batch_per_second = (batch > 0).then(|| {
+        let requests: Vec<GenRequest> = (1..=batch as u64)
+            .map(|seed| GenRequest {
+                temperature: 0.7,
+                seed,
+                ..GenRequest::user(prompt.as_str(), max_tokens)
+            })
+            .collect();
+        let start = Instant::now();
+        let outs = g.generate_batch_timed(&requests)?;
+        let tokens: usize = outs.iter().map(|(o, _)| o.tokens).sum();
+        Ok::<_, shelf_core::ShelfError>(tokens as f64 / start.elapsed().as_secs_f64())
+    });
+    let batch_per_second = batch_per_second.transpose()?;
     let line = serde_json::json!({
+        "engine": format!("{engine:?}"),
+        "batch": batch,
+        "batch_tokens_per_second": batch_per_second,
         "prompt_tokens": t.prompt_tokens,
         "prompt_per_second": t.prompt_tokens as f64 / t.prompt_secs,
         "decode_tokens": t.decode_tokens,

@@ -1,22 +1,21 @@
-//! Quantized GGUF chat models (Qwen2 and Llama families) through candle: read the file, build
-//! the tokenizer from its metadata, apply its chat template, sample with a seed.
+//! Quantized GGUF chat models (Qwen2 and Llama families): read the file, build the tokenizer
+//! from its metadata, apply its chat template, decode in batches, sample with a seed.
 //!
 //! Key decisions:
 //! - Everything comes from the one `.gguf` file: weights, the byte-level BPE tokenizer
 //!   ([`tokenizer`]), the chat template and the end-of-turn ids. A file whose architecture,
 //!   pre-tokenizer or chat template shelf does not know is a user error that lists what it does
 //!   know, not a silent misreading.
-//! - Requests of a batch run one after another on one model behind a mutex. candle's quantized
-//!   models keep a single KV cache and have no per-row padding mask, so prompts of different
-//!   lengths cannot share a forward pass without padding tokens leaking into attention.
-//!   Batching equal-length rows would read each weight block once for several rows; that
-//!   has not been measured here. What was measured (bench/README.md): candle's single-row
-//!   decode is no faster on 2 threads than on 1. On 2 cores, the likelier win is therefore
-//!   two requests at once on cloned models (the weights are shared), one thread each. That
-//!   is not done yet.
-//! - Sampling is candle's `LogitsProcessor`, seeded per request, so a request gives the same
-//!   text alone or in any batch.
+//! - On the CPU the forward pass is shelf's own ([`Engine::Shelf`], `decoder.rs`): one KV cache
+//!   per request, so up to [`BATCH`] requests decode together and each weight is read once per
+//!   step for all of them, and native Q4_1 / Q8_0 kernels (`quant.rs`). candle's quantized
+//!   models ([`Engine::Candle`]) run one request at a time; they are what a CUDA build uses, and
+//!   the reference the tests hold shelf's decoder to.
+//! - Sampling is candle's `LogitsProcessor`, seeded per request. A row's numbers do not depend
+//!   on the other rows of its batch, so a request gives the same text alone or in any batch.
 
+mod decoder;
+mod quant;
 pub mod tokenizer;
 
 use std::path::Path;
@@ -32,13 +31,29 @@ use shelf_core::{ShelfError, ShelfResult};
 
 use crate::device::{self, candle_err};
 use crate::models;
+use decoder::{Cache, Decoder};
 use tokenizer::GgufTokenizer;
 
 /// The architectures shelf can run, as `general.architecture` names them.
 pub const ARCHITECTURES: &[&str] = &["llama", "qwen2"];
 
+/// The most requests shelf's decoder runs in one batch. Decoding reads every weight once per
+/// step, so a step for 8 rows costs far less than 8 steps for one; past a few rows the dot
+/// products themselves dominate and the KV caches and logits (8 × vocabulary) keep growing.
+pub const BATCH: usize = 8;
+
 /// The longest context candle's quantized Llama precomputes rotary tables for.
 const LLAMA_MAX_CONTEXT: usize = 4096;
+
+/// Which forward pass runs a model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// shelf's decoder: CPU only, batched, native Q4_1 / Q8_0 kernels.
+    Shelf,
+    /// candle's `quantized_llama` / `quantized_qwen2`: one request at a time, on the CPU or
+    /// (built with `cuda`) the GPU.
+    Candle,
+}
 
 /// One of candle's quantized model implementations.
 enum Weights {
@@ -62,6 +77,12 @@ impl Weights {
     }
 }
 
+enum Model {
+    Shelf(Decoder),
+    /// Behind a mutex: candle's models keep their KV cache inside.
+    Candle(Mutex<Weights>),
+}
+
 /// Time spent on one request, split the way llama.cpp reports it.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct GenTimings {
@@ -78,7 +99,7 @@ pub struct GenTimings {
 /// A GGUF chat model.
 pub struct GgufGenerator {
     id: String,
-    model: Mutex<Weights>,
+    model: Model,
     tokenizer: GgufTokenizer,
     template: ChatMl,
     /// Ids that end the assistant's turn (EOS, `<|im_end|>`, `<|endoftext|>`).
@@ -88,9 +109,42 @@ pub struct GgufGenerator {
     pool: rayon::ThreadPool,
 }
 
+/// One request on its way through the decoding loop.
+struct Sequence<'r> {
+    request: &'r GenRequest,
+    cache: Cache,
+    sampler: LogitsProcessor,
+    /// Tokens to feed at the next step: the prompt, then the last sampled token.
+    input: Vec<u32>,
+    /// Tokens fed so far (candle's position argument).
+    fed: usize,
+    out: Vec<u32>,
+    budget: usize,
+    finish: Option<FinishReason>,
+    timings: GenTimings,
+}
+
+impl Sequence<'_> {
+    fn end(&mut self, reason: FinishReason, start: Instant) {
+        self.finish = Some(reason);
+        self.timings.decode_secs = start.elapsed().as_secs_f64() - self.timings.prompt_secs;
+    }
+}
+
 impl GgufGenerator {
-    /// Loads `path` to run on `threads` threads (0 = one per core).
+    /// Loads `path` to run on `threads` threads (0 = one per core): shelf's decoder on the
+    /// CPU, candle's models in a CUDA build.
     pub fn load(path: &Path, threads: usize) -> ShelfResult<Self> {
+        let engine = if cfg!(feature = "cuda") {
+            Engine::Candle
+        } else {
+            Engine::Shelf
+        };
+        Self::load_with(path, threads, engine)
+    }
+
+    /// Loads `path` to run with `engine`.
+    pub fn load_with(path: &Path, threads: usize, engine: Engine) -> ShelfResult<Self> {
         let stem = path.file_stem().unwrap_or_default().to_string_lossy();
         let id = format!("candle:{stem}@{}", &models::file_sha256(path)?[..16]);
         let mut file =
@@ -102,16 +156,56 @@ impl GgufGenerator {
             ))
         })?;
         let arch = meta_str(&content, "general.architecture").unwrap_or_default();
+        if !ARCHITECTURES.contains(&arch.as_str()) {
+            return Err(ShelfError::user(format!(
+                "{}: architecture `{arch}` is not supported; shelf runs GGUF models of these \
+                 architectures: {}",
+                path.display(),
+                ARCHITECTURES.join(", ")
+            )));
+        }
         let tokenizer = GgufTokenizer::from_metadata(path, &content.metadata)?;
         let template = ChatMl::from_metadata(path, &content.metadata)?;
         let end_ids = end_ids(&content, &tokenizer);
-        let device = device::pick(&id)?;
+        let mut context = content
+            .metadata
+            .get(&format!("{arch}.context_length"))
+            .and_then(|v| v.to_u32().ok())
+            .map_or(2048, |n| n as usize);
         let pool = device::pool(&id, threads)?;
-        let (model, context) =
-            pool.install(|| load_weights(path, &arch, content, &mut file, &device))?;
+        let err = |e| {
+            ShelfError::backend(
+                "gguf",
+                format!("{}: cannot load the {arch} weights: {e}", path.display()),
+            )
+        };
+        let (model, device) = match engine {
+            Engine::Shelf => {
+                let d = pool
+                    .install(|| Decoder::load(&arch, &content, &mut file))
+                    .map_err(err)?;
+                (Model::Shelf(d), Device::Cpu)
+            }
+            Engine::Candle => {
+                let device = device::pick(&id)?;
+                let w = pool.install(|| -> candle_core::Result<Weights> {
+                    Ok(if arch == "llama" {
+                        context = context.min(LLAMA_MAX_CONTEXT);
+                        Weights::Llama(quantized_llama::ModelWeights::from_gguf(
+                            content, &mut file, &device,
+                        )?)
+                    } else {
+                        Weights::Qwen2(quantized_qwen2::ModelWeights::from_gguf(
+                            content, &mut file, &device,
+                        )?)
+                    })
+                });
+                (Model::Candle(Mutex::new(w.map_err(err)?)), device)
+            }
+        };
         Ok(Self {
             id,
-            model: Mutex::new(model),
+            model,
             tokenizer,
             template,
             end_ids,
@@ -133,11 +227,39 @@ impl GgufGenerator {
 
     /// Answers one request and says where the time went.
     pub fn generate_timed(&self, req: &GenRequest) -> ShelfResult<(Generation, GenTimings)> {
-        self.pool.install(|| self.run(req))
+        let mut out = self.generate_batch_timed(std::slice::from_ref(req))?;
+        Ok(out.remove(0))
     }
 
-    fn run(&self, req: &GenRequest) -> ShelfResult<(Generation, GenTimings)> {
-        let prompt = self.tokenizer.encode(&self.render(&req.messages))?;
+    /// Answers requests together (up to [`BATCH`] at a time on shelf's decoder) and says where
+    /// each one's time went: its prompt time is until its first token, its decode time from
+    /// there until it finished.
+    pub fn generate_batch_timed(
+        &self,
+        requests: &[GenRequest],
+    ) -> ShelfResult<Vec<(Generation, GenTimings)>> {
+        self.pool.install(|| {
+            let mut out = Vec::with_capacity(requests.len());
+            let batch = match self.model {
+                Model::Shelf(_) => BATCH,
+                Model::Candle(_) => 1,
+            };
+            for chunk in requests.chunks(batch) {
+                let mut seqs = chunk
+                    .iter()
+                    .map(|r| self.sequence(r))
+                    .collect::<ShelfResult<Vec<_>>>()?;
+                self.decode(&mut seqs)?;
+                for s in seqs {
+                    out.push(self.finish(s)?);
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    fn sequence<'r>(&self, request: &'r GenRequest) -> ShelfResult<Sequence<'r>> {
+        let prompt = self.tokenizer.encode(&self.render(&request.messages))?;
         if prompt.len() >= self.context {
             return Err(ShelfError::user(format!(
                 "{}: the prompt is {} tokens, the model's context is {}; shorten it",
@@ -146,70 +268,125 @@ impl GgufGenerator {
                 self.context
             )));
         }
-        let mut sampler = LogitsProcessor::from_sampling(req.seed, sampling(req));
-        let mut model = self
-            .model
-            .lock()
-            .map_err(|_| ShelfError::internal("a GGUF model lock was poisoned by a panic"))?;
-        model.clear_kv_cache();
-        let mut timings = GenTimings {
-            prompt_tokens: prompt.len(),
-            ..GenTimings::default()
+        let cache = match &self.model {
+            Model::Shelf(d) => d.cache(),
+            Model::Candle(_) => Cache::default(),
         };
-        let start = Instant::now();
-        let mut out: Vec<u32> = Vec::new();
-        let mut input = prompt;
-        let mut pos = 0;
-        let budget = req.max_tokens.min(self.context - input.len());
-        let finish = loop {
-            if out.len() >= budget {
-                break FinishReason::Length;
-            }
-            let next = self.step(&mut model, &mut sampler, &input, pos)?;
-            if out.is_empty() {
-                timings.prompt_secs = start.elapsed().as_secs_f64();
-            }
-            pos += input.len();
-            if self.end_ids.contains(&next) {
-                break FinishReason::Stop;
-            }
-            out.push(next);
-            if !req.stop.is_empty() && stop_at(&self.tokenizer.decode(&out)?, &req.stop).is_some() {
-                break FinishReason::Stop;
-            }
-            input = vec![next];
-        };
-        timings.decode_tokens = out.len().saturating_sub(1);
-        timings.decode_secs = start.elapsed().as_secs_f64() - timings.prompt_secs;
-        let mut text = self.tokenizer.decode(&out)?;
-        if let Some(cut) = stop_at(&text, &req.stop) {
-            text.truncate(cut);
-        }
-        let generation = Generation {
-            text,
-            tokens: out.len(),
-            finish,
-        };
-        Ok((generation, timings))
+        Ok(Sequence {
+            request,
+            cache,
+            sampler: LogitsProcessor::from_sampling(request.seed, sampling(request)),
+            budget: request.max_tokens.min(self.context - prompt.len()),
+            timings: GenTimings {
+                prompt_tokens: prompt.len(),
+                ..GenTimings::default()
+            },
+            input: prompt,
+            fed: 0,
+            out: Vec::new(),
+            finish: None,
+        })
     }
 
-    /// Feeds `input` at position `pos` and samples the next token.
-    fn step(
-        &self,
-        model: &mut Weights,
-        sampler: &mut LogitsProcessor,
-        input: &[u32],
-        pos: usize,
-    ) -> ShelfResult<u32> {
+    /// Steps every unfinished sequence until all are finished.
+    fn decode(&self, seqs: &mut [Sequence<'_>]) -> ShelfResult<()> {
+        let start = Instant::now();
+        let mut candle = match &self.model {
+            Model::Candle(m) => {
+                let mut m = m.lock().map_err(|_| {
+                    ShelfError::internal("a GGUF model lock was poisoned by a panic")
+                })?;
+                m.clear_kv_cache();
+                Some(m)
+            }
+            Model::Shelf(_) => None,
+        };
+        loop {
+            for s in seqs.iter_mut().filter(|s| s.finish.is_none()) {
+                if s.out.len() >= s.budget {
+                    s.end(FinishReason::Length, start);
+                }
+            }
+            let mut active: Vec<&mut Sequence<'_>> =
+                seqs.iter_mut().filter(|s| s.finish.is_none()).collect();
+            if active.is_empty() {
+                return Ok(());
+            }
+            let logits = match (&self.model, candle.as_mut()) {
+                (Model::Shelf(decoder), _) => {
+                    let inputs: Vec<Vec<u32>> = active
+                        .iter_mut()
+                        .map(|s| std::mem::take(&mut s.input))
+                        .collect();
+                    let tokens: Vec<&[u32]> = inputs.iter().map(Vec::as_slice).collect();
+                    let mut caches: Vec<&mut Cache> =
+                        active.iter_mut().map(|s| &mut s.cache).collect();
+                    decoder
+                        .forward(&mut caches, &tokens)
+                        .map_err(|e| candle_err(&self.id, "forward pass", e))?
+                }
+                (Model::Candle(_), Some(model)) => {
+                    let s = &mut active[0];
+                    let input = std::mem::take(&mut s.input);
+                    let logits = self.candle_step(model, &input, s.fed)?;
+                    s.fed += input.len();
+                    logits
+                }
+                (Model::Candle(_), None) => unreachable!("the candle model is locked above"),
+            };
+            let vocab = logits.len() / active.len();
+            for (s, logits) in active.into_iter().zip(logits.chunks_exact(vocab)) {
+                self.sample(s, logits, start)?;
+            }
+        }
+    }
+
+    fn candle_step(&self, model: &mut Weights, input: &[u32], pos: usize) -> ShelfResult<Vec<f32>> {
         let err = |what: &'static str| move |e| candle_err(&self.id, what, e);
         let x = Tensor::new(input, &self.device)
             .and_then(|t| t.unsqueeze(0))
             .map_err(err("token ids"))?;
-        let logits = model
+        model
             .forward(&x, pos)
             .and_then(|l| l.squeeze(0))
-            .map_err(err("forward pass"))?;
-        sampler.sample(&logits).map_err(err("sampling"))
+            .and_then(|l| l.to_vec1::<f32>())
+            .map_err(err("forward pass"))
+    }
+
+    /// Samples `s`'s next token from `logits` and decides whether it is done.
+    fn sample(&self, s: &mut Sequence<'_>, logits: &[f32], start: Instant) -> ShelfResult<()> {
+        let err = |what: &'static str| move |e| candle_err(&self.id, what, e);
+        let logits =
+            Tensor::from_slice(logits, logits.len(), &Device::Cpu).map_err(err("logits"))?;
+        let next = s.sampler.sample(&logits).map_err(err("sampling"))?;
+        if s.out.is_empty() && s.timings.prompt_secs == 0.0 {
+            s.timings.prompt_secs = start.elapsed().as_secs_f64();
+        }
+        if self.end_ids.contains(&next) {
+            s.end(FinishReason::Stop, start);
+        } else {
+            s.out.push(next);
+            let stop = &s.request.stop;
+            if !stop.is_empty() && stop_at(&self.tokenizer.decode(&s.out)?, stop).is_some() {
+                s.end(FinishReason::Stop, start);
+            }
+            s.input = vec![next];
+        }
+        Ok(())
+    }
+
+    fn finish(&self, mut s: Sequence<'_>) -> ShelfResult<(Generation, GenTimings)> {
+        s.timings.decode_tokens = s.out.len().saturating_sub(1);
+        let mut text = self.tokenizer.decode(&s.out)?;
+        if let Some(cut) = stop_at(&text, &s.request.stop) {
+            text.truncate(cut);
+        }
+        let generation = Generation {
+            text,
+            tokens: s.out.len(),
+            finish: s.finish.unwrap_or(FinishReason::Length),
+        };
+        Ok((generation, s.timings))
     }
 }
 
@@ -219,12 +396,11 @@ impl Generator for GgufGenerator {
     }
 
     fn generate(&self, requests: &[GenRequest]) -> ShelfResult<Vec<Generation>> {
-        self.pool.install(|| {
-            requests
-                .iter()
-                .map(|r| self.run(r).map(|(g, _)| g))
-                .collect()
-        })
+        Ok(self
+            .generate_batch_timed(requests)?
+            .into_iter()
+            .map(|(g, _)| g)
+            .collect())
     }
 }
 
@@ -274,43 +450,6 @@ fn end_ids(content: &gguf_file::Content, tokenizer: &GgufTokenizer) -> Vec<u32> 
     ids.sort_unstable();
     ids.dedup();
     ids
-}
-
-/// Reads the weights of a supported architecture; also returns its context length.
-fn load_weights(
-    path: &Path,
-    arch: &str,
-    content: gguf_file::Content,
-    file: &mut std::fs::File,
-    device: &Device,
-) -> ShelfResult<(Weights, usize)> {
-    let context = content
-        .metadata
-        .get(&format!("{arch}.context_length"))
-        .and_then(|v| v.to_u32().ok())
-        .map_or(2048, |n| n as usize);
-    let err = |e| {
-        ShelfError::backend(
-            "gguf",
-            format!("{}: cannot load the {arch} weights: {e}", path.display()),
-        )
-    };
-    match arch {
-        "llama" => {
-            let m = quantized_llama::ModelWeights::from_gguf(content, file, device).map_err(err)?;
-            Ok((Weights::Llama(m), context.min(LLAMA_MAX_CONTEXT)))
-        }
-        "qwen2" => {
-            let m = quantized_qwen2::ModelWeights::from_gguf(content, file, device).map_err(err)?;
-            Ok((Weights::Qwen2(m), context))
-        }
-        other => Err(ShelfError::user(format!(
-            "{}: architecture `{other}` is not supported; shelf runs GGUF models of these \
-             architectures: {}",
-            path.display(),
-            ARCHITECTURES.join(", ")
-        ))),
-    }
 }
 
 /// The ChatML template (`<|im_start|>role\n…<|im_end|>\n`), the one Qwen2 and SmolLM2 use,
