@@ -2,12 +2,14 @@
 //! prints one JSON line with prompt and decode tokens/s (split the way llama.cpp's `timings`
 //! are) and the peak RSS.
 //!
-//! Usage: `generate_bench MODEL.gguf THREADS MAX_TOKENS PROMPT [--candle] [--batch B]` (the
+//! Usage: `generate_bench MODEL.gguf THREADS MAX_TOKENS PROMPT [--candle] [--batch B]
+//! [--batch-size N]` (the
 //! prompt is one user message; the model's chat template is applied). A warm-up run comes
 //! first so that both sides are timed with the weights paged in.
 //! - `--candle` runs candle's quantized model instead of shelf's decoder.
-//! - `--batch B` also times B requests decoded together (the prompt, sampled at temperature
-//!   0.7 with seeds 1…B) and reports their generated tokens per second of wall time.
+//! - `--batch B` also times B requests (the prompt, sampled at temperature 0.7 with seeds
+//!   1…B), decoded together up to `--batch-size N` at a time (default: the generator's), and
+//!   reports their generated tokens per second of wall time.
 
 use std::path::PathBuf;
 
@@ -18,7 +20,7 @@ use shelf_lm::gguf::{Engine, GgufGenerator};
 
 fn main() -> anyhow_free::Result {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let usage = "usage: generate_bench MODEL.gguf THREADS MAX_TOKENS PROMPT [--candle] [--batch B]";
+    let usage = "usage: generate_bench MODEL.gguf THREADS MAX_TOKENS PROMPT [--candle] [--batch B] [--batch-size N]";
     let (Some([model, threads, max_tokens, prompt]), flags) =
         (args.get(..4), args.get(4..).unwrap_or_default())
     else {
@@ -26,11 +28,13 @@ fn main() -> anyhow_free::Result {
     };
     let mut engine = Engine::Shelf;
     let mut batch = 0usize;
+    let mut batch_size = None;
     let mut flags = flags.iter();
     while let Some(flag) = flags.next() {
         match flag.as_str() {
             "--candle" => engine = Engine::Candle,
             "--batch" => batch = flags.next().ok_or(usage)?.parse()?,
+            "--batch-size" => batch_size = Some(flags.next().ok_or(usage)?.parse()?),
             _ => return Err(usage.into()),
         }
     }
@@ -43,7 +47,10 @@ fn main() -> anyhow_free::Result {
         .into());
     }
     let max_tokens: usize = max_tokens.parse()?;
-    let g = GgufGenerator::load_with(&PathBuf::from(model), threads, engine)?;
+    let mut g = GgufGenerator::load_with(&PathBuf::from(model), threads, engine)?;
+    if let Some(n) = batch_size {
+        g = g.with_batch(n);
+    }
     g.generate_timed(&GenRequest::user(prompt.as_str(), 4))?;
     let (out, t) = g.generate_timed(&GenRequest::user(prompt.as_str(), max_tokens))?;
     let batch_per_second = (batch > 0).then(|| {

@@ -22,8 +22,9 @@ pub(crate) fn pick(backend: &str) -> ShelfResult<Device> {
 /// A rayon pool of exactly `threads` threads (0 = one per core). gemm and our own parallel
 /// loops run on the pool they are called from, so running a model inside `pool.install` bounds
 /// them: on 2 cores, oversubscription costs more than a thread saves. candle 0.11 also has a
-/// pool of its own for large elementwise ops *and for quantized matmuls* (all of GGUF
-/// decoding), sized from `CANDLE_NUM_THREADS` (else `RAYON_NUM_THREADS`, else every core),
+/// pool of its own for large elementwise ops *and for its quantized matmuls* (GGUF tensor
+/// types shelf's decoder has no kernel for, and all of candle's own GGUF models), sized from
+/// `CANDLE_NUM_THREADS` (else `RAYON_NUM_THREADS`, else every core),
 /// which this cannot reach without `unsafe` `set_var`; set that variable to the same number
 /// (`make test` sets 1). See [`candle_threads_pinned`].
 pub(crate) fn pool(backend: &str, threads: usize) -> ShelfResult<rayon::ThreadPool> {
@@ -46,10 +47,10 @@ pub(crate) fn candle_err(backend: &str, what: &str, e: candle_core::Error) -> Sh
 
 /// Whether candle's own pool is pinned to `threads` (`CANDLE_NUM_THREADS`, or
 /// `RAYON_NUM_THREADS` when that is unset, equals it). When it is not, a model opened with
-/// `threads` still runs its quantized matmuls and big elementwise ops on candle's pool: at
-/// `CANDLE_NUM_THREADS=1`, GGUF decoding stays on one thread whatever `threads` says (measured
-/// with SmolLM2 on 2 cores: 2 model threads decoded no faster than 1), and unset it takes every
-/// core.
+/// `threads` still runs candle's quantized matmuls and big elementwise ops on candle's pool:
+/// at `CANDLE_NUM_THREADS=1` those stay on one thread whatever `threads` says (measured with
+/// candle's SmolLM2 model on 2 cores: 2 model threads decoded no faster than 1), and unset it
+/// takes every core.
 pub fn candle_threads_pinned(threads: usize) -> bool {
     let var = |v: &str| std::env::var(v).ok().filter(|n| !n.trim().is_empty());
     var("CANDLE_NUM_THREADS")

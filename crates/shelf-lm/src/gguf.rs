@@ -105,6 +105,8 @@ pub struct GgufGenerator {
     /// Ids that end the assistant's turn (EOS, `<|im_end|>`, `<|endoftext|>`).
     end_ids: Vec<u32>,
     context: usize,
+    /// Requests decoded together at most.
+    batch: usize,
     device: Device,
     pool: rayon::ThreadPool,
 }
@@ -210,9 +212,21 @@ impl GgufGenerator {
             template,
             end_ids,
             context,
+            batch: match engine {
+                Engine::Shelf => BATCH,
+                Engine::Candle => 1,
+            },
             device,
             pool,
         })
+    }
+
+    /// Decodes at most `n` requests together (at least 1; candle's models always take 1).
+    pub fn with_batch(mut self, n: usize) -> Self {
+        if matches!(self.model, Model::Shelf(_)) {
+            self.batch = n.max(1);
+        }
+        self
     }
 
     /// The model's tokenizer.
@@ -240,11 +254,7 @@ impl GgufGenerator {
     ) -> ShelfResult<Vec<(Generation, GenTimings)>> {
         self.pool.install(|| {
             let mut out = Vec::with_capacity(requests.len());
-            let batch = match self.model {
-                Model::Shelf(_) => BATCH,
-                Model::Candle(_) => 1,
-            };
-            for chunk in requests.chunks(batch) {
+            for chunk in requests.chunks(self.batch) {
                 let mut seqs = chunk
                     .iter()
                     .map(|r| self.sequence(r))

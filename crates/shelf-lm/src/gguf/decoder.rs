@@ -106,9 +106,8 @@ pub(crate) struct Cache {
 /// A loaded model.
 pub(crate) struct Decoder {
     config: Config,
+    /// Token vectors, one row per token id; also the output head when `output` is `None`.
     token_embd: Matrix,
-    /// The embedding table as f32, only when `token_embd` cannot read single rows.
-    dense_embd: Option<Vec<f32>>,
     layers: Vec<Layer>,
     norm: Vec<f32>,
     /// `None`: the output head is `token_embd`.
@@ -132,11 +131,6 @@ impl Decoder {
                 config.hidden
             );
         }
-        let dense_embd = if token_embd.has_rows() {
-            None
-        } else {
-            Some(vector(content, file, "token_embd.weight")?)
-        };
         let output = if content.tensor_infos.contains_key("output.weight") {
             Some(matrix(content, file, "output.weight")?)
         } else {
@@ -183,7 +177,6 @@ impl Decoder {
         Ok(Self {
             config,
             token_embd,
-            dense_embd,
             layers,
             norm,
             output,
@@ -306,20 +299,14 @@ impl Decoder {
     }
 
     fn embed(&self, id: u32, out: &mut [f32]) -> candle_core::Result<()> {
-        let (id, h) = (id as usize, self.config.hidden);
+        let id = id as usize;
         if id >= self.config.vocab {
             candle_core::bail!(
                 "token id {id} is outside the vocabulary of {}",
                 self.config.vocab
             );
         }
-        match &self.dense_embd {
-            Some(table) => out.copy_from_slice(&table[id * h..(id + 1) * h]),
-            None => {
-                self.token_embd.row(id, out);
-            }
-        }
-        Ok(())
+        self.token_embd.row(id, out)
     }
 
     /// cos and sin of every rotary frequency at position `p`.
@@ -378,7 +365,7 @@ fn matrix(
     Matrix::new(content.tensor(file, name, &Device::Cpu)?)
 }
 
-/// A tensor dequantized to a flat f32 vector (norm weights, biases, a dense embedding table).
+/// A tensor dequantized to a flat f32 vector (norm weights, biases).
 fn vector(
     content: &gguf_file::Content,
     file: &mut File,
@@ -487,8 +474,8 @@ mod tests {
     }
 
     /// A tiny random model of `arch` (2 layers, 4 heads over 2 KV heads), written as GGUF.
-    /// `quantized`: a mix of tensor types, native Q4_1 / Q8_0 and, for Qwen2, candle's Q4_K and
-    /// f32; else every matrix is f32, so both sides multiply exactly and only the model's maths
+    /// `quantized`: a mix of tensor types, shelf's native Q4_1 / Q8_0 / Q4_K / Q6_K and candle's
+    /// Q5_0 (the embedding too); else every matrix is f32, so both sides multiply exactly and only the model's maths
     /// (norms, rotary embeddings, attention, biases) can differ.
     fn tiny_model(arch: &str, quantized: bool) -> tempfile::NamedTempFile {
         use gguf_file::Value;
@@ -510,8 +497,8 @@ mod tests {
         ];
         let (q, other, k) = match (quantized, qwen) {
             (false, _) => (GgmlDType::F32, GgmlDType::F32, GgmlDType::F32),
-            (true, true) => (GgmlDType::Q8_0, GgmlDType::F32, GgmlDType::Q4K),
-            (true, false) => (GgmlDType::Q4_1, GgmlDType::Q8_0, GgmlDType::Q4_1),
+            (true, true) => (GgmlDType::Q8_0, GgmlDType::Q5_0, GgmlDType::Q4K),
+            (true, false) => (GgmlDType::Q4_1, GgmlDType::Q8_0, GgmlDType::Q6K),
         };
         let mut tensors: Vec<(String, QTensor)> = vec![
             ("token_embd.weight".into(), qtensor(VOCAB, HIDDEN, 1, other)),
