@@ -122,8 +122,11 @@ trait Piece: WeightBlock {
 trait SuperBlock: WeightBlock {
     /// The super-block's float scale.
     fn d(&self) -> f32;
+    /// Pieces `2c` and `2c + 1` as AVX2 registers, ready for [`SuperBlock::isum_v3`]
+    /// (unpacked once, then applied to every input row of a batch).
+    fn unpack_pair_v3(simd: pulp::x86::V3, b: &Self, c: usize) -> [[V256i; 2]; 2];
     /// Piece `j`'s products with `a` summed as 8 × i32, already times its integer sub-scale.
-    fn isum_v3(simd: pulp::x86::V3, b: &Self, j: usize, a: &Q8Act) -> V256i;
+    fn isum_v3(simd: pulp::x86::V3, w: [V256i; 2], b: &Self, j: usize, a: &Q8Act) -> V256i;
     /// The constant part of piece `j`'s product with `a`, summed apart.
     #[inline(always)]
     fn offset(&self, _j: usize, _a: &Q8Act) -> f32 {
@@ -149,17 +152,25 @@ fn dot_superblocks_v3<B: SuperBlock, const R: usize>(
     let mut acc = [simd.avx._mm256_setzero_ps(); R];
     let mut offsets = [0f32; R];
     for (i, b) in w.iter().enumerate() {
-        for r in 0..R {
-            let xs = &x[r][8 * i..8 * i + 8];
-            let mut isum = simd.avx._mm256_setzero_si256();
-            for (j, a) in xs.iter().enumerate() {
-                isum = simd.avx2._mm256_add_epi32(isum, B::isum_v3(simd, b, j, a));
-                offsets[r] += b.offset(j, a);
+        let mut isum = [simd.avx._mm256_setzero_si256(); R];
+        for c in 0..4 {
+            let [u0, u1] = B::unpack_pair_v3(simd, b, c);
+            let (j0, j1) = (2 * c, 2 * c + 1);
+            for r in 0..R {
+                let (a0, a1) = (&x[r][8 * i + j0], &x[r][8 * i + j1]);
+                let both = simd.avx2._mm256_add_epi32(
+                    B::isum_v3(simd, u0, b, j0, a0),
+                    B::isum_v3(simd, u1, b, j1, a1),
+                );
+                isum[r] = simd.avx2._mm256_add_epi32(isum[r], both);
+                offsets[r] += b.offset(j0, a0) + b.offset(j1, a1);
             }
-            let scale = simd.avx._mm256_set1_ps(b.d() * xs[0].d);
+        }
+        for r in 0..R {
+            let scale = simd.avx._mm256_set1_ps(b.d() * x[r][8 * i].d);
             acc[r] = simd
                 .fma
-                ._mm256_fmadd_ps(scale, simd.avx._mm256_cvtepi32_ps(isum), acc[r]);
+                ._mm256_fmadd_ps(scale, simd.avx._mm256_cvtepi32_ps(isum[r]), acc[r]);
         }
     }
     let mut out = [0f32; R];
@@ -442,22 +453,24 @@ impl SuperBlock for Q4K {
         self.d
     }
 
-    /// Sub-block `j` (the low nibbles of `qs[j / 2]` for even `j`, the high for odd) times
-    /// `a`, pairs summed by `madd` against the sub-scale.
+    /// Sub-blocks `2c` and `2c + 1`: the low and high nibbles of one 32-byte load.
     #[inline(always)]
-    fn isum_v3(simd: pulp::x86::V3, b: &Self, j: usize, a: &Q8Act) -> V256i {
-        let packed: V256i = pulp::bytemuck::cast(b.qs[j / 2]);
-        let shifted = if j.is_multiple_of(2) {
-            packed
-        } else {
-            simd.avx2._mm256_srli_epi16::<4>(packed)
-        };
-        let q4 = simd
+    fn unpack_pair_v3(simd: pulp::x86::V3, b: &Self, c: usize) -> [[V256i; 2]; 2] {
+        let packed: V256i = pulp::bytemuck::cast(b.qs[c]);
+        let nibble = simd.avx._mm256_set1_epi8(0x0F);
+        let low = simd.avx2._mm256_and_si256(packed, nibble);
+        let high = simd
             .avx2
-            ._mm256_and_si256(shifted, simd.avx._mm256_set1_epi8(0x0F));
+            ._mm256_and_si256(simd.avx2._mm256_srli_epi16::<4>(packed), nibble);
+        [[low, low], [high, high]]
+    }
+
+    /// `maddubs` of the nibbles with `a`, pairs summed by `madd` against the sub-scale.
+    #[inline(always)]
+    fn isum_v3(simd: pulp::x86::V3, w: [V256i; 2], b: &Self, j: usize, a: &Q8Act) -> V256i {
         let pairs = simd
             .avx2
-            ._mm256_maddubs_epi16(q4, pulp::bytemuck::cast(a.qs));
+            ._mm256_maddubs_epi16(w[0], pulp::bytemuck::cast(a.qs));
         let scale = simd.avx._mm256_set1_epi16(i16::from(b.scales[j]));
         simd.avx2._mm256_madd_epi16(pairs, scale)
     }
@@ -553,14 +566,20 @@ impl SuperBlock for Q6K {
         self.d
     }
 
+    #[inline(always)]
+    fn unpack_pair_v3(simd: pulp::x86::V3, b: &Self, c: usize) -> [[V256i; 2]; 2] {
+        [
+            signed_unpack_v3(simd, pulp::bytemuck::cast(b.q[2 * c])),
+            signed_unpack_v3(simd, pulp::bytemuck::cast(b.q[2 * c + 1])),
+        ]
+    }
+
     /// Q8_0's sign trick; after `maddubs`, i16 lanes 0–7 hold values 0–15 and lanes 8–15
     /// values 16–31, so `madd` takes the two sub-scales as one vector.
     #[inline(always)]
-    fn isum_v3(simd: pulp::x86::V3, b: &Self, j: usize, a: &Q8Act) -> V256i {
-        let qw: V256i = pulp::bytemuck::cast(b.q[j]);
-        let magnitude = simd.avx2._mm256_sign_epi8(qw, qw);
-        let signed = simd.avx2._mm256_sign_epi8(pulp::bytemuck::cast(a.qs), qw);
-        let pairs = simd.avx2._mm256_maddubs_epi16(magnitude, signed);
+    fn isum_v3(simd: pulp::x86::V3, w: [V256i; 2], b: &Self, j: usize, a: &Q8Act) -> V256i {
+        let signed = simd.avx2._mm256_sign_epi8(pulp::bytemuck::cast(a.qs), w[0]);
+        let pairs = simd.avx2._mm256_maddubs_epi16(w[1], signed);
         let scales = simd.avx._mm256_set_m128i(
             simd.sse2._mm_set1_epi16(i16::from(b.scales[2 * j + 1])),
             simd.sse2._mm_set1_epi16(i16::from(b.scales[2 * j])),
