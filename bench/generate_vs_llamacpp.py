@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmark: shelf's candle GGUF generation against llama.cpp's llama-server on the same file.
+"""Benchmark: shelf's GGUF generation against llama.cpp's llama-server on the same file.
 
 For each thread count, starts llama-server with `-t T -tb T`, asks it for --tokens tokens
 greedily for one chat prompt (after a warm-up request, prompt cache off) and reads its own
@@ -11,7 +11,8 @@ when shelf's tokenizer and chat template match llama.cpp's.
     python3 bench/generate_vs_llamacpp.py --model ~/.cache/shelf/models/smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf
 
 shelf's side is built with `cargo build --release -p shelf-lm --example generate_bench` and
-RUSTFLAGS `-C target-cpu=x86-64-v3` (candle picks its AVX2 quantized kernels at compile time).
+RUSTFLAGS `-C target-cpu=x86-64-v3` (shelf's own kernels pick AVX2 at run time; candle's, for
+tensor types shelf has no kernel for, at compile time).
 Needs python3 (standard library only) and a llama-server binary (--llama-server, or
 $LLAMA_SERVER); its shared libraries are looked up beside it.
 """
@@ -105,9 +106,8 @@ def run_llama(server, model, threads, tokens, prompt, port, logdir):
 
 
 def run_shelf(binary, model, threads, tokens, prompt):
-    # candle decodes (quantized matmuls) on a pool of its own sized from CANDLE_NUM_THREADS:
-    # pinned to the run's thread count, like llama.cpp's -t. Left at 1 (as `make test` sets
-    # it), 2 threads decoded no faster than 1.
+    # candle multiplies tensor types shelf has no kernel for on a pool of its own sized from
+    # CANDLE_NUM_THREADS: pinned to the run's thread count, like llama.cpp's -t.
     env = dict(os.environ, CANDLE_NUM_THREADS=str(threads))
     out = subprocess.run([binary, model, str(threads), str(tokens), prompt], check=True,
                          capture_output=True, text=True, env=env)

@@ -41,8 +41,9 @@ fn main() -> anyhow_free::Result {
     let threads: usize = threads.parse()?;
     if !shelf_lm::candle_threads_pinned(threads) {
         return Err(format!(
-            "set CANDLE_NUM_THREADS={threads}: candle decodes on its own pool, not on the \
-             {threads} threads asked for"
+            "set CANDLE_NUM_THREADS={threads}: candle multiplies the tensor types shelf has no \
+             kernel for (and runs --candle) on its own pool, not on the {threads} threads asked \
+             for"
         )
         .into());
     }

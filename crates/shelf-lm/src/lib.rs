@@ -2,7 +2,8 @@
 //!
 //! - [`bert`]: BERT-family embedders through candle, from a folder (`config.json` +
 //!   `tokenizer.json` + `model.safetensors`) or from the `E5S1` file of multilingual-e5-small.
-//! - [`gguf`]: quantized GGUF generators (Qwen2 and Llama families) through candle.
+//! - [`gguf`]: quantized GGUF generators (Qwen2 and Llama families): shelf's own batched
+//!   decoder and kernels on the CPU, candle's models in a CUDA build.
 //! - [`http`]: any OpenAI-compatible server (`/v1/embeddings`, `/v1/chat/completions`).
 //! - [`scripted`]: deterministic backends for tests, no model needed.
 //! - [`cache`]: an on-disk cache keyed by backend id (which carries the model file's hash) and

@@ -1,10 +1,11 @@
-//! The candle GGUF generator on SmolLM2-135M-Instruct (Q4_1): tokenizer against llama.cpp,
-//! chat answers, sampling determinism, max_tokens and stop strings.
+//! The GGUF generator on SmolLM2-135M-Instruct (Q4_1): tokenizer against llama.cpp, chat
+//! answers on shelf's decoder and on candle's model, batching, sampling determinism,
+//! max_tokens and stop strings.
 
 use std::sync::OnceLock;
 
 use shelf_core::lm::{ChatMessage, FinishReason, GenRequest, Generator};
-use shelf_lm::gguf::GgufGenerator;
+use shelf_lm::gguf::{Engine, GgufGenerator};
 
 fn smollm() -> &'static GgufGenerator {
     static MODEL: OnceLock<GgufGenerator> = OnceLock::new();
@@ -69,6 +70,34 @@ fn greedy_answer_to_a_simple_question_is_sensible() {
     let out = smollm().generate(&[req]).unwrap().remove(0);
     assert!(out.text.contains("Paris"), "{out:?}");
     assert!(out.tokens <= 16);
+}
+
+#[test]
+fn candles_model_answers_and_repeats_itself() {
+    let file = super::model("smollm2-135m-instruct").join("SmolLM2-135M-Instruct.Q4_1.gguf");
+    let candle = GgufGenerator::load_with(&file, 1, Engine::Candle).unwrap();
+    let req = GenRequest::user("What is the capital of France? Answer in one word.", 16);
+    let both = candle.generate(&[req.clone(), req]).unwrap();
+    assert!(both[0].text.contains("Paris"), "{both:?}");
+    assert_eq!(both[0], both[1]);
+}
+
+#[test]
+fn a_batch_reports_each_requests_own_timings() {
+    let requests = [
+        GenRequest::user("Name a colour.", 3),
+        GenRequest::user("Write a long poem about the sea and the sky.", 12),
+    ];
+    let out = smollm().generate_batch_timed(&requests).unwrap();
+    let file = super::model("smollm2-135m-instruct").join("SmolLM2-135M-Instruct.Q4_1.gguf");
+    let one_at_a_time = GgufGenerator::load(&file, 1).unwrap().with_batch(1);
+    let alone = one_at_a_time.generate(&requests).unwrap();
+    for ((g, t), want) in out.iter().zip(&alone) {
+        assert_eq!(g, want);
+        assert!(t.prompt_tokens > 0 && t.prompt_secs > 0.0, "{t:?}");
+        assert_eq!(t.decode_tokens, g.tokens.saturating_sub(1));
+    }
+    assert!(out[1].1.prompt_tokens > out[0].1.prompt_tokens);
 }
 
 fn sampled(seed: u64) -> GenRequest {
