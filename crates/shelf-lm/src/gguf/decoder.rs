@@ -25,6 +25,8 @@ use candle_core::Device;
 use candle_core::quantized::gguf_file;
 use rayon::prelude::*;
 
+use shelf_core::lm::dot;
+
 use super::quant::Matrix;
 
 /// The shape numbers of a model, from its GGUF metadata.
@@ -376,26 +378,6 @@ fn vector(
         .dequantize(&Device::Cpu)?
         .flatten_all()?
         .to_vec1::<f32>()
-}
-
-/// Eight partial sums, so the compiler keeps them in vector registers (a single f32 sum is a
-/// serial chain it may not reorder): attention's dot products are a fifth of decode time
-/// when summed one at a time.
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0f32; 8];
-    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
-    let tail: f32 = ca
-        .remainder()
-        .iter()
-        .zip(cb.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
-    for (x, y) in ca.zip(cb) {
-        for l in 0..8 {
-            acc[l] += x[l] * y[l];
-        }
-    }
-    acc.iter().sum::<f32>() + tail
 }
 
 fn softmax(x: &mut [f32]) {

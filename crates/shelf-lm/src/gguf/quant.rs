@@ -247,6 +247,15 @@ fn half(bytes: &[u8]) -> f32 {
     f16::from_bits(u16::from_le_bytes([bytes[0], bytes[1]])).to_f32()
 }
 
+/// `N` bytes as signed 8-bit values.
+fn signed<const N: usize>(bytes: &[u8]) -> [i8; N] {
+    let mut out = [0i8; N];
+    for (o, &b) in out.iter_mut().zip(bytes) {
+        *o = b as i8;
+    }
+    out
+}
+
 impl WeightBlock for Q4_1 {
     const BYTES: usize = 20;
 
@@ -319,13 +328,9 @@ impl WeightBlock for Q8_0 {
     const BYTES: usize = 34;
 
     fn read(bytes: &[u8]) -> Self {
-        let mut qs = [0i8; 32];
-        for (q, &b) in qs.iter_mut().zip(&bytes[2..34]) {
-            *q = b as i8;
-        }
         Self {
             d: half(&bytes[0..2]),
-            qs,
+            qs: signed(&bytes[2..34]),
         }
     }
 
@@ -518,13 +523,9 @@ impl WeightBlock for Q6K {
         for (q, v) in q.iter_mut().zip(values.chunks_exact(32)) {
             q.copy_from_slice(v);
         }
-        let mut scales = [0i8; 16];
-        for (s, &b) in scales.iter_mut().zip(&bytes[192..208]) {
-            *s = b as i8;
-        }
         Self {
             d: half(&bytes[208..210]),
-            scales,
+            scales: signed(&bytes[192..208]),
             q,
         }
     }
