@@ -52,6 +52,8 @@ pub(crate) struct Q8_0 {
 pub(crate) struct Q8Act {
     d: f32,
     s: f32,
+    /// `Σq`, for Q4_K's mins: summed as integers across a super-block, one float step at its end.
+    sum: i32,
     qs: [i8; 32],
 }
 
@@ -74,6 +76,7 @@ pub(crate) fn quantize_activations(x: &[f32], span: usize, out: &mut Vec<Q8Act>)
                 sum += i32::from(*q);
             }
             block.s = d * sum as f32;
+            block.sum = sum;
             block
         }));
     }
@@ -127,10 +130,16 @@ trait SuperBlock: WeightBlock {
     fn unpack_pair_v3(simd: pulp::x86::V3, b: &Self, c: usize) -> [[V256i; 2]; 2];
     /// Piece `j`'s products with `a` summed as 8 × i32, already times its integer sub-scale.
     fn isum_v3(simd: pulp::x86::V3, w: [V256i; 2], b: &Self, j: usize, a: &Q8Act) -> V256i;
-    /// The constant part of piece `j`'s product with `a`, summed apart.
+    /// The super-block's offset scale (Q4_K's `dmin`; 0 for types without an offset).
     #[inline(always)]
-    fn offset(&self, _j: usize, _a: &Q8Act) -> f32 {
+    fn dmin(&self) -> f32 {
         0.0
+    }
+    /// Piece `j`'s integer offset weight (Q4_K's 6-bit min): the piece adds
+    /// `−dmin · d_x · min_j · Σq`.
+    #[inline(always)]
+    fn min(&self, _j: usize) -> i32 {
+        0
     }
 }
 
@@ -153,6 +162,8 @@ fn dot_superblocks_v3<B: SuperBlock, const R: usize>(
     let mut offsets = [0f32; R];
     for (i, b) in w.iter().enumerate() {
         let mut isum = [simd.avx._mm256_setzero_si256(); R];
+        // Integer: one float chain per super-block, not eight (a float add waits for the last).
+        let mut imin = [0i32; R];
         for c in 0..4 {
             let [u0, u1] = B::unpack_pair_v3(simd, b, c);
             let (j0, j1) = (2 * c, 2 * c + 1);
@@ -163,10 +174,11 @@ fn dot_superblocks_v3<B: SuperBlock, const R: usize>(
                     B::isum_v3(simd, u1, b, j1, a1),
                 );
                 isum[r] = simd.avx2._mm256_add_epi32(isum[r], both);
-                offsets[r] += b.offset(j0, a0) + b.offset(j1, a1);
+                imin[r] += b.min(j0) * a0.sum + b.min(j1) * a1.sum;
             }
         }
         for r in 0..R {
+            offsets[r] -= b.dmin() * x[r][8 * i].d * imin[r] as f32;
             let scale = simd.avx._mm256_set1_ps(b.d() * x[r][8 * i].d);
             acc[r] = simd
                 .fma
@@ -480,10 +492,14 @@ impl SuperBlock for Q4K {
         simd.avx2._mm256_madd_epi16(pairs, scale)
     }
 
-    /// The min times `s_x`, subtracted.
     #[inline(always)]
-    fn offset(&self, j: usize, a: &Q8Act) -> f32 {
-        -(self.dmin * f32::from(self.mins[j]) * a.s)
+    fn dmin(&self) -> f32 {
+        self.dmin
+    }
+
+    #[inline(always)]
+    fn min(&self, j: usize) -> i32 {
+        i32::from(self.mins[j])
     }
 }
 
