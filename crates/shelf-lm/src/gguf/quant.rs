@@ -2,21 +2,23 @@
 //! products under them.
 //!
 //! Key decisions:
-//! - Q4_1 and Q8_0 run on kernels of our own. candle 0.11 has no SIMD path for Q4_1: its
-//!   `vec_dot` is the scalar fallback, and in a `perf` profile of SmolLM2 (a Q4_1 file) decoding
-//!   that fallback took 77 % of the time. Every other type (the K-quants of a Q4_K_M file, f16,
-//!   …) goes through candle's `QMatMul`, whose kernels for them are SIMD already.
-//! - Activations are quantized to 8 bits per block of 32 values, as llama.cpp does, so a dot
-//!   product is integer multiply-adds. Scales are kept as f32 (llama.cpp rounds them to f16).
-//! - Weight scales are widened from f16 to f32 at load: converting on the fly needs F16C, which
-//!   `pulp`'s AVX2 token does not carry, and this crate forbids `unsafe`. It costs 4 bytes per
-//!   Q4_1 block of 20 (Q8_0: 2 of 34).
+//! - Q4_1, Q8_0, Q4_K and Q6_K (SmolLM2's Q4_1 file, Qwen2.5's Q4_K_M) run on kernels of our
+//!   own. candle 0.11 has no SIMD path for Q4_1 at all (its scalar fallback was 77 % of
+//!   SmolLM2's decode time in a `perf` profile), and its K-quant matmul reads every weight once
+//!   per input row, so a batch would not pay. Any other type goes through candle's `QMatMul`.
+//! - Activations are quantized to 8 bits, as llama.cpp does, so a dot product is integer
+//!   multiply-adds: one f32 scale per 32 values for Q4_1 / Q8_0, one per 256 for the K-quants,
+//!   so a super-block's eight pieces add their integer sums before any float work.
+//! - Weight blocks are re-laid at load: f16 scales widened to f32 (converting on the fly needs
+//!   F16C, which `pulp`'s AVX2 token does not carry, and this crate forbids `unsafe`), Q4_K's
+//!   packed 6-bit scales unpacked, Q6_K's split bits joined into one signed byte per value.
+//!   It costs 4 bytes per Q4_1 block of 20, 8 per Q4_K block of 144, 66 per Q6_K block of 210.
 //! - The AVX2 + FMA kernels are chosen at run time (`pulp`'s checked `V3` token), with plain
-//!   loops for any other CPU; both give the same integer sums, so they differ only in the order
-//!   the f32 block results are added.
-//! - [`Matrix::matmul`] splits the *weight rows* across the pool and runs each over every input
-//!   row before moving on, so a weight row is read from memory once per batch, not once per
-//!   row. That is what makes batched decoding pay: decoding is bound by reading the weights.
+//!   loops for any other CPU; both give the same integer sums and differ only in the order
+//!   the f32 results are added.
+//! - [`Matrix::matmul`] splits the *weight rows* across the pool; each task runs its rows over
+//!   every input row, four at a time, unpacking each weight piece once for the four. That is
+//!   what makes batched decoding pay. A row's result is the same bits in any batch.
 
 use candle_core::quantized::ggml_file::qtensor_from_ggml;
 use candle_core::quantized::{GgmlDType, QMatMul, QTensor};
