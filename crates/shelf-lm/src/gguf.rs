@@ -8,9 +8,9 @@
 //!   know, not a silent misreading.
 //! - On the CPU the forward pass is shelf's own ([`Engine::Shelf`], `decoder.rs`): one KV cache
 //!   per request, so up to [`BATCH`] requests decode together and each weight is read once per
-//!   step for all of them, and native Q4_1 / Q8_0 kernels (`quant.rs`). candle's quantized
-//!   models ([`Engine::Candle`]) run one request at a time; they are what a CUDA build uses, and
-//!   the reference the tests hold shelf's decoder to.
+//!   step for all of them, and native Q4_1 / Q8_0 / Q4_K / Q6_K kernels (`quant.rs`). candle's
+//!   quantized models ([`Engine::Candle`]) run one request at a time; they are what a CUDA build
+//!   uses, and the reference the tests hold shelf's decoder to.
 //! - Sampling is candle's `LogitsProcessor`, seeded per request. A row's numbers do not depend
 //!   on the other rows of its batch, so a request gives the same text alone or in any batch.
 
@@ -37,9 +37,10 @@ use tokenizer::GgufTokenizer;
 /// The architectures shelf can run, as `general.architecture` names them.
 pub const ARCHITECTURES: &[&str] = &["llama", "qwen2"];
 
-/// The most requests shelf's decoder runs in one batch. Decoding reads every weight once per
-/// step, so a step for 8 rows costs far less than 8 steps for one; past a few rows the dot
-/// products themselves dominate and the KV caches and logits (8 × vocabulary) keep growing.
+/// The most requests shelf's decoder runs in one batch. A step reads and unpacks every weight
+/// once for all its rows, so 8 requests together decode at 1.27–1.41× the throughput of one
+/// at a time (SmolLM2 and Qwen2.5, bench/README.md); past that the dot products themselves
+/// dominate while the KV caches and logits (rows × vocabulary) keep growing.
 pub const BATCH: usize = 8;
 
 /// The longest context candle's quantized Llama precomputes rotary tables for.
@@ -48,7 +49,7 @@ const LLAMA_MAX_CONTEXT: usize = 4096;
 /// Which forward pass runs a model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Engine {
-    /// shelf's decoder: CPU only, batched, native Q4_1 / Q8_0 kernels.
+    /// shelf's decoder: CPU only, batched, native Q4_1 / Q8_0 / Q4_K / Q6_K kernels.
     Shelf,
     /// candle's `quantized_llama` / `quantized_qwen2`: one request at a time, on the CPU or
     /// (built with `cuda`) the GPU.

@@ -457,8 +457,8 @@ mod tests {
 
     /// A tiny random model of `arch` (2 layers, 4 heads over 2 KV heads), written as GGUF.
     /// `quantized`: a mix of tensor types, shelf's native Q4_1 / Q8_0 / Q4_K / Q6_K and candle's
-    /// Q5_0 (the embedding too); else every matrix is f32, so both sides multiply exactly and only the model's maths
-    /// (norms, rotary embeddings, attention, biases) can differ.
+    /// Q5_0 (the embedding too); else every matrix is f32, so both sides multiply exactly and
+    /// only the model's maths (norms, rotary embeddings, attention, biases) can differ.
     fn tiny_model(arch: &str, quantized: bool) -> tempfile::NamedTempFile {
         use gguf_file::Value;
         let qwen = arch == "qwen2";
