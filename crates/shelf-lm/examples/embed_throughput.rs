@@ -8,8 +8,11 @@
 //! `open_embedder`, because the batch size is part of what is measured and `LmOptions` does
 //! not carry it. A warm-up pass over the first `--warmup` titles runs before the clock starts.
 //!
+//! `--model` is a BERT folder or the `E5S1` file of multilingual-e5-small (embedded with its
+//! `passage: ` prefix).
+//!
 //! Build: `cargo build --release -p shelf-lm --example embed_throughput`
-//! Run:   `embed_throughput --model DIR --titles FILE [--n 5000] [--threads 1] [--batch 32]
+//! Run:   `embed_throughput --model DIR|FILE --titles FILE [--n 5000] [--threads 1] [--batch 32]
 //!         [--max-len 256] [--max-batch-tokens 8192] [--warmup 64] [--out FILE]`
 
 use std::io::Write;
@@ -99,7 +102,11 @@ fn run() -> ShelfResult<()> {
     let texts: Vec<&str> = titles.iter().map(String::as_str).collect();
     let id = format!("candle:{}", args.model.display());
     let started = Instant::now();
-    let model = BertEmbedder::from_folder(id, &args.model, Prefixes::default(), args.batch)?;
+    let model = if shelf_lm::e5s1::is_e5s1(&args.model) {
+        shelf_lm::e5s1::load(&args.model, args.batch)?
+    } else {
+        BertEmbedder::from_folder(id, &args.model, Prefixes::default(), args.batch)?
+    };
     let load_s = started.elapsed().as_secs_f64();
     // Warm-up: first-touch page faults and allocator growth stay out of the timing.
     model.embed(&texts[..args.warmup.min(texts.len())], TextKind::Passage)?;
