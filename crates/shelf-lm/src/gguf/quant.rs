@@ -48,15 +48,21 @@ pub(crate) struct Q8_0 {
     qs: [i8; 32],
 }
 
-/// A block of quantized activations: `value ≈ d·q`, with `s = d·Σq` for the offset terms of
-/// Q4_1 and Q4_K.
+/// A block of quantized activations: `value ≈ d·q`, with `Σq` for the offset terms of Q4_1
+/// and Q4_K (Q4_K adds them as integers across a super-block, one float step at its end).
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Q8Act {
     d: f32,
-    s: f32,
-    /// `Σq`, for Q4_K's mins: summed as integers across a super-block, one float step at its end.
     sum: i32,
     qs: [i8; 32],
+}
+
+impl Q8Act {
+    /// `d·Σq`: the block's values summed.
+    #[inline(always)]
+    fn s(&self) -> f32 {
+        self.d * self.sum as f32
+    }
 }
 
 /// Quantizes `x` (a multiple of `span` long, `span` a multiple of [`BLOCK`]) to 8-bit blocks
@@ -77,7 +83,6 @@ pub(crate) fn quantize_activations(x: &[f32], span: usize, out: &mut Vec<Q8Act>)
                 *q = (x * inv).round() as i8;
                 sum += i32::from(*q);
             }
-            block.s = d * sum as f32;
             block.sum = sum;
             block
         }));
@@ -292,7 +297,7 @@ impl WeightBlock for Q4_1 {
                 acc += i32::from(b.qs[j] & 0x0F) * i32::from(a.qs[j])
                     + i32::from(b.qs[j] >> 4) * i32::from(a.qs[j + 16]);
             }
-            sum += b.d * a.d * acc as f32 + b.m * a.s;
+            sum += b.d * a.d * acc as f32 + b.m * a.s();
         }
         sum
     }
@@ -334,7 +339,7 @@ impl Piece for Q4_1 {
 
     #[inline(always)]
     fn offset(&self, a: &Q8Act) -> f32 {
-        self.m * a.s
+        self.m * a.s()
     }
 }
 
@@ -441,7 +446,7 @@ impl WeightBlock for Q4K {
                     .map(|l| i32::from((b.qs[j / 2][l] >> shift) & 0x0F) * i32::from(a.qs[l]))
                     .sum();
                 sum += b.d * f32::from(b.scales[j]) * a.d * acc as f32
-                    - b.dmin * f32::from(b.mins[j]) * a.s;
+                    - b.dmin * f32::from(b.mins[j]) * a.s();
             }
         }
         sum
