@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """Benchmark: shelf's GGUF generation against llama.cpp's llama-server on the same file.
 
-For each thread count, starts llama-server with `-t T -tb T`, asks it for --tokens tokens
-greedily for one chat prompt (after a warm-up request, prompt cache off) and reads its own
-`timings` (prompt and decode tokens/s) and its peak RSS (VmHWM); then runs shelf's
-`generate_bench` example on the same file, prompt and thread count. Prints both, and the ratio
-shelf / llama.cpp. The prompt token counts of the two sides are printed too: they agree only
-when shelf's tokenizer and chat template match llama.cpp's.
+For each thread count, starts llama-server with `-t T -tb T` and sends it one warm-up request.
+Then, --repeat times, it alternates: llama-server generates --tokens tokens greedily for one
+chat prompt (prompt cache off) and reports its own `timings` (prompt and decode tokens/s), and
+shelf's `generate_bench` example runs the same file, prompt and thread count. Alternating
+matters on a shared machine, where speed drifts by 20 % from minute to minute: each pair of
+runs sees the same conditions. Prints each side's median and range, the peak RSS (VmHWM), and
+the median of the pairs' ratios shelf / llama.cpp. The prompt token counts of the two sides
+are printed too: they agree only when shelf's tokenizer and chat template match llama.cpp's.
 
     python3 bench/generate_vs_llamacpp.py --model ~/.cache/shelf/models/smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf
 
@@ -20,6 +22,7 @@ $LLAMA_SERVER); its shared libraries are looked up beside it.
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -82,7 +85,8 @@ def wait_healthy(port, proc, seconds=180):
     die(f"llama-server did not answer /health within {seconds} s")
 
 
-def run_llama(server, model, threads, tokens, prompt, port, logdir):
+def run_pairs(server, binary, model, threads, tokens, prompt, port, logdir, repeat):
+    """`repeat` alternating (llama.cpp, shelf) runs on one llama-server."""
     env = dict(os.environ, LD_LIBRARY_PATH=os.path.dirname(os.path.abspath(server)))
     cmd = [server, "-m", model, "-t", str(threads), "-tb", str(threads), "-c", "4096",
            "-np", "1", "--port", str(port)]
@@ -93,16 +97,27 @@ def run_llama(server, model, threads, tokens, prompt, port, logdir):
         body = {"messages": [{"role": "user", "content": prompt}], "temperature": 0,
                 "max_tokens": tokens, "cache_prompt": False}
         post(port, "/v1/chat/completions", dict(body, max_tokens=4))
-        out = post(port, "/v1/chat/completions", body)
-        t = out["timings"]
-        return {"prompt_tokens": t["prompt_n"], "prompt_per_second": t["prompt_per_second"],
-                "decode_tokens": t["predicted_n"], "decode_per_second": t["predicted_per_second"],
-                "peak_rss_kb": peak_rss_kb(proc.pid),
-                "text": out["choices"][0]["message"]["content"]}
+        pairs = []
+        for _ in range(repeat):
+            out = post(port, "/v1/chat/completions", body)
+            t = out["timings"]
+            ll = {"prompt_tokens": t["prompt_n"], "prompt_per_second": t["prompt_per_second"],
+                  "decode_tokens": t["predicted_n"],
+                  "decode_per_second": t["predicted_per_second"],
+                  "peak_rss_kb": peak_rss_kb(proc.pid),
+                  "text": out["choices"][0]["message"]["content"]}
+            pairs.append((ll, run_shelf(binary, model, threads, tokens, prompt)))
+        return pairs
     finally:
         proc.terminate()
         proc.wait(timeout=30)
         logf.close()
+
+
+def spread(values, fmt="{:.1f}"):
+    """`median (min–max)` of a list."""
+    v = sorted(values)
+    return f"{fmt.format(statistics.median(v))} ({fmt.format(v[0])}–{fmt.format(v[-1])})"
 
 
 def run_shelf(binary, model, threads, tokens, prompt):
@@ -125,7 +140,11 @@ def main():
     ap.add_argument("--port", type=int, default=18480)
     ap.add_argument("--work", default="/tmp/shelf-bench-generate", help="logs go here")
     ap.add_argument("--no-build", action="store_true", help="use the example as built")
+    ap.add_argument("--repeat", type=int, default=5,
+                    help="alternating runs per side and thread count (5)")
     args = ap.parse_args()
+    if args.repeat < 1:
+        die("--repeat must be at least 1")
     if not os.path.isfile(args.model):
         die(f"{args.model}: no such model file")
     if not os.access(args.llama_server, os.X_OK):
@@ -135,25 +154,27 @@ def main():
               if args.no_build else build_shelf())
     rows = []
     for threads in [int(t) for t in args.threads.split(",")]:
-        log(f"threads {threads}: llama-server")
-        ll = run_llama(args.llama_server, args.model, threads, args.tokens, args.prompt,
-                       args.port, args.work)
-        log(f"threads {threads}: shelf")
-        sh = run_shelf(binary, args.model, threads, args.tokens, args.prompt)
-        for side, r in (("llama.cpp", ll), ("shelf", sh)):
+        log(f"threads {threads}: llama-server and shelf, {args.repeat} runs each, alternating")
+        pairs = run_pairs(args.llama_server, binary, args.model, threads, args.tokens,
+                          args.prompt, args.port, args.work, args.repeat)
+        for side, r in zip(("llama.cpp", "shelf"), pairs[0]):
             log(f"  {side}: {r['text'][:80]!r}")
-        rows.append((threads, ll, sh))
+        rows.append((threads, pairs))
+    print(f"Median (range) of {args.repeat} alternating runs per side.")
     print("| threads | side | prompt tokens | prompt tok/s | decode tokens | decode tok/s | "
           "peak RSS MiB |")
     print("|---|---|---:|---:|---:|---:|---:|")
-    for threads, ll, sh in rows:
-        for side, r in (("llama.cpp", ll), ("shelf", sh)):
-            print(f"| {threads} | {side} | {r['prompt_tokens']} | {r['prompt_per_second']:.1f} | "
-                  f"{r['decode_tokens']} | {r['decode_per_second']:.1f} | "
-                  f"{r['peak_rss_kb'] / 1024:.0f} |")
-        print(f"| {threads} | shelf / llama.cpp | | "
-              f"{sh['prompt_per_second'] / ll['prompt_per_second']:.2f}× | | "
-              f"{sh['decode_per_second'] / ll['decode_per_second']:.2f}× | |")
+    for threads, pairs in rows:
+        for k, side in enumerate(("llama.cpp", "shelf")):
+            runs = [p[k] for p in pairs]
+            print(f"| {threads} | {side} | {runs[0]['prompt_tokens']} | "
+                  f"{spread([r['prompt_per_second'] for r in runs])} | "
+                  f"{runs[0]['decode_tokens']} | "
+                  f"{spread([r['decode_per_second'] for r in runs])} | "
+                  f"{max(r['peak_rss_kb'] for r in runs) / 1024:.0f} |")
+        ratio = lambda key: spread([sh[key] / ll[key] for ll, sh in pairs], "{:.2f}×")
+        print(f"| {threads} | shelf / llama.cpp (per pair) | | {ratio('prompt_per_second')} | | "
+              f"{ratio('decode_per_second')} | |")
 
 
 if __name__ == "__main__":
