@@ -11,6 +11,7 @@
 pub mod cluster;
 pub mod minhash;
 pub mod score;
+pub mod scripts;
 pub mod simhash;
 pub mod tokens;
 
@@ -41,12 +42,15 @@ pub struct MatchParams {
     pub seed: u64,
     /// With embeddings: the cosine at which two titles' meanings start to count as the same
     /// product, and the cosine at which they count as fully the same (like a title
-    /// similarity of 1). The defaults come from multilingual-e5-small's reported range (0.75–0.80
-    /// unrelated, 0.83–0.93 translations); measured here, unrelated Chinese titles reach
-    /// 0.83–0.88 and translations 0.86–0.95, so these defaults do not yet separate the two
-    /// (the translated-titles test in crates/shelf/tests/audit/semantic.rs is ignored for it).
+    /// similarity of 1), for titles in one script.
     pub semantic_floor: f64,
     pub semantic_ceiling: f64,
+    /// The same for titles in two scripts, on cosines taken after removing each script's mean
+    /// embedding ([`scripts`]). multilingual-e5-small puts translations at 0.35–0.81 (median
+    /// 0.55) there and unrelated pairs at 0.24 (99.9th percentile); the floor sits at that
+    /// percentile and the ceiling leaves a pair with no other evidence needing 0.50.
+    pub cross_script_floor: f64,
+    pub cross_script_ceiling: f64,
 }
 
 impl Default for MatchParams {
@@ -61,6 +65,8 @@ impl Default for MatchParams {
             seed: 1,
             semantic_floor: 0.80,
             semantic_ceiling: 0.95,
+            cross_script_floor: 0.25,
+            cross_script_ceiling: 0.65,
         }
     }
 }
@@ -73,7 +79,8 @@ pub enum Method {
     /// Shared a model code (and no LSH bucket).
     ModelCode,
     /// Shared a band of embedding signs (and neither of the above): a translation or a
-    /// paraphrase.
+    /// paraphrase. Titles in two scripts also become candidates this way on their centred
+    /// embeddings ([`scripts`]).
     Embedding,
 }
 
@@ -117,6 +124,8 @@ pub fn find_duplicates(products: &[Product], params: &MatchParams) -> Matches {
 /// [`find_duplicates`] with one embedding per product (same order): embedding-LSH adds
 /// candidates that share meaning but few characters (a title and its translation), and the
 /// cosine of the two meanings counts as title evidence when it says more than the characters.
+/// Titles in two scripts are compared on embeddings with each script's mean removed
+/// ([`scripts`]), when the catalog has enough titles of both.
 pub fn find_duplicates_with(
     products: &[Product],
     params: &MatchParams,
@@ -125,13 +134,23 @@ pub fn find_duplicates_with(
     let mut prepared: Vec<Prepared> = products.par_iter().map(Prepared::new).collect();
     forget_common_codes(&mut prepared);
     let idf = idf(&prepared);
-    let candidates = candidates(&prepared, params, embeddings);
+    let across = embeddings.and_then(|e| {
+        let titles: Vec<&str> = products.iter().map(|p| p.title.as_str()).collect();
+        scripts::AcrossScripts::new(&titles, e)
+    });
+    let candidates = candidates(&prepared, params, embeddings, across.as_ref());
+    let rescale = |cos: f32, floor: f64, ceiling: f64| {
+        ((f64::from(cos) - floor) / (ceiling - floor).max(1e-6)).clamp(0.0, 1.0)
+    };
     let meaning = |a: u32, b: u32| {
-        embeddings.map(|e| {
-            let cos = f64::from(shelf_core::lm::dot(e.row(a as usize), e.row(b as usize)));
-            ((cos - params.semantic_floor)
-                / (params.semantic_ceiling - params.semantic_floor).max(1e-6))
-            .clamp(0.0, 1.0)
+        let (a, b) = (a as usize, b as usize);
+        embeddings.map(|e| match across.as_ref().and_then(|x| x.cosine(a, b)) {
+            Some(cos) => rescale(cos, params.cross_script_floor, params.cross_script_ceiling),
+            None => rescale(
+                shelf_core::lm::dot(e.row(a), e.row(b)),
+                params.semantic_floor,
+                params.semantic_ceiling,
+            ),
         })
     };
     let scored: Vec<Pair> = candidates
@@ -293,6 +312,7 @@ fn candidates(
     prepared: &[Prepared],
     params: &MatchParams,
     embeddings: Option<&Embeddings>,
+    across: Option<&scripts::AcrossScripts>,
 ) -> Vec<(u32, u32, Method)> {
     let order = title_order(prepared, |p| &p.title);
     let lsh = lsh_pairs(prepared, |p| &p.shingles, &order, params);
@@ -333,8 +353,28 @@ fn candidates(
     );
     out.sort_unstable_by_key(|&(a, b, _)| (a, b));
     if let Some(e) = embeddings {
-        let semantic =
+        let mut semantic =
             simhash::candidate_pairs(e, params.seed, params.max_bucket, params.window, &order);
+        // Across scripts, a title's nearest meanings come from the centred embeddings, over
+        // several rounds of hyperplanes: translations sit at lower cosines there.
+        if let Some(x) = across {
+            let crossing = |&(a, b): &(u32, u32)| x.cosine(a as usize, b as usize).is_some();
+            for round in 0..scripts::ROUNDS as u64 {
+                semantic.extend(
+                    simhash::candidate_pairs(
+                        &x.centred,
+                        params.seed.wrapping_add(round),
+                        params.max_bucket,
+                        params.window,
+                        &order,
+                    )
+                    .into_iter()
+                    .filter(crossing),
+                );
+            }
+            semantic.sort_unstable();
+            semantic.dedup();
+        }
         let known = |p: &(u32, u32)| out.binary_search_by_key(p, |&(a, b, _)| (a, b)).is_ok();
         let extra: Vec<(u32, u32, Method)> = semantic
             .into_iter()

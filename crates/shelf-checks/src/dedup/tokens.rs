@@ -317,19 +317,45 @@ const COLOURS: &[&str] = &[
     "卡其色",
     "青色",
     "酒红色",
+    "石墨色",
 ];
 
-/// Colour words in folded text (`gray` is read as `grey`).
+/// Colour words that name the same colour as another: Chinese names read as their English
+/// one, so a title and its translation (`黑色` / `Black`) agree on colour.
+const COLOUR_ALIASES: [(&str, &str); 19] = [
+    ("gray", "grey"),
+    ("黑色", "black"),
+    ("白色", "white"),
+    ("银色", "silver"),
+    ("红色", "red"),
+    ("蓝色", "blue"),
+    ("绿色", "green"),
+    ("灰色", "grey"),
+    ("金色", "gold"),
+    ("粉色", "pink"),
+    ("紫色", "purple"),
+    ("黄色", "yellow"),
+    ("橙色", "orange"),
+    ("棕色", "brown"),
+    ("米色", "beige"),
+    ("卡其色", "khaki"),
+    ("青色", "cyan"),
+    ("酒红色", "maroon"),
+    ("石墨色", "graphite"),
+];
+
+/// Colour words in folded text, each under one name ([`COLOUR_ALIASES`]: `gray` is read as
+/// `grey`, `黑色` as `black`).
 pub fn colours(folded: &str) -> Vec<String> {
     let mut out: Vec<String> = COLOURS
         .iter()
         .filter(|c| mentions(folded, c))
         .map(|c| {
-            if *c == "gray" {
-                "grey".to_string()
-            } else {
-                (*c).to_string()
-            }
+            let name = COLOUR_ALIASES
+                .iter()
+                .find(|(alias, _)| alias == c)
+                .map_or(*c, |(_, name)| *name);
+            name.to_string()
         })
         .collect();
     out.sort();
@@ -347,6 +373,16 @@ mod tests {
             shingles(&fold("ＩＰＨＯＮＥ　１２")),
             shingles(&fold("iphone 12"))
         );
+    }
+
+    #[test]
+    fn a_colour_has_one_name_in_either_language() {
+        assert_eq!(
+            colours(&fold("苹果 iPhone 15 黑色")),
+            colours(&fold("Apple iPhone 15 Black"))
+        );
+        assert_eq!(colours(&fold("Gray Sofa")), vec!["grey"]);
+        assert_eq!(colours(&fold("罗技 鼠标 石墨色")), vec!["graphite"]);
     }
 
     #[test]
