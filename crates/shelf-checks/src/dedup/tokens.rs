@@ -424,7 +424,7 @@ mod tests {
 
     #[test]
     fn colours_in_both_languages() {
-        assert_eq!(colours(&fold("iPhone Gray 黑色")), vec!["grey", "黑色"]);
+        assert_eq!(colours(&fold("iPhone Gray 黑色")), vec!["black", "grey"]);
         assert!(colours(&fold("Redmi Note")).is_empty());
     }
 }
