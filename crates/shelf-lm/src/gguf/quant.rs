@@ -7,12 +7,17 @@
 //!   SmolLM2's decode time in a `perf` profile), and its K-quant matmul reads every weight once
 //!   per input row, so a batch would not pay. Any other type goes through candle's `QMatMul`.
 //! - Activations are quantized to 8 bits, as llama.cpp does, so a dot product is integer
-//!   multiply-adds: one f32 scale per 32 values for Q4_1 / Q8_0, one per 256 for the K-quants,
-//!   so a super-block's eight pieces add their integer sums before any float work.
-//! - Weight blocks are re-laid at load: f16 scales widened to f32 (converting on the fly needs
-//!   F16C, which `pulp`'s AVX2 token does not carry, and this crate forbids `unsafe`), Q4_K's
-//!   packed 6-bit scales unpacked, Q6_K's split bits joined into one signed byte per value.
-//!   It costs 4 bytes per Q4_1 block of 20, 8 per Q4_K block of 144, 66 per Q6_K block of 210.
+//!   multiply-adds: [`Q8Act`] (one f32 scale per 32 values) for Q4_1 / Q8_0, [`Q8K`] (one per
+//!   256, with each 16 values' sum) for the K-quants, so a super-block's eight pieces add their
+//!   integer sums before any float work and its offsets (Q4_K's mins, Q6_K's `−32`) are one
+//!   vector multiply-add against those sums.
+//! - Weight blocks are re-laid at load only where it pays: f16 scales widened to f32
+//!   (converting on the fly needs F16C, which `pulp`'s AVX2 token does not carry, and this
+//!   crate forbids `unsafe`) and Q4_K's packed 6-bit scales unpacked: 4 bytes more per Q4_1
+//!   block of 20, 8 per Q4_K block of 144, 2 per Q6_K block of 210. Q6_K's split bits stay
+//!   split and are joined in registers: one byte per value (276 bytes a block) was 10 % more
+//!   to read per Qwen2.5 token, and with the offsets moved out of the inner loop the packed
+//!   form decodes faster on one thread and on two.
 //! - The AVX2 + FMA kernels are chosen at run time (`pulp`'s checked `V3` token), with plain
 //!   loops for any other CPU; both give the same integer sums and differ only in the order
 //!   the f32 results are added.
@@ -48,8 +53,21 @@ pub(crate) struct Q8_0 {
     qs: [i8; 32],
 }
 
-/// A block of quantized activations: `value ≈ d·q`, with `Σq` for the offset terms of Q4_1
-/// and Q4_K (Q4_K adds them as integers across a super-block, one float step at its end).
+/// Quantized activations, the other side of a weight block's dot product.
+pub(crate) trait Activation: Copy + Default + Send + Sync + 'static {
+    /// Values per block, all under one scale.
+    const VALUES: usize;
+    /// Quantizes `v` (`VALUES` long) to one block: `d = max|v| / 127`, `q = round(v / d)`.
+    fn quantize(v: &[f32]) -> Self;
+}
+
+/// `d = max|v| / 127` and its inverse (0 for an all-zero `v`).
+fn scale_of(v: &[f32]) -> (f32, f32) {
+    let d = v.iter().fold(0f32, |a, x| a.max(x.abs())) / 127.0;
+    (d, if d > 0.0 { 1.0 / d } else { 0.0 })
+}
+
+/// 32 activations for Q4_1 and Q8_0: `value ≈ d·q`, with `Σq` for Q4_1's offset.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Q8Act {
     d: f32,
@@ -65,48 +83,80 @@ impl Q8Act {
     }
 }
 
-/// Quantizes `x` (a multiple of `span` long, `span` a multiple of [`BLOCK`]) to 8-bit blocks
-/// of [`BLOCK`] values, with one scale per `span` values.
-pub(crate) fn quantize_activations(x: &[f32], span: usize, out: &mut Vec<Q8Act>) {
-    out.clear();
-    for v in x.chunks_exact(span) {
-        let amax = v.iter().fold(0f32, |a, x| a.max(x.abs()));
-        let d = amax / 127.0;
-        let inv = if d > 0.0 { 1.0 / d } else { 0.0 };
-        out.extend(v.chunks_exact(BLOCK).map(|v| {
-            let mut block = Q8Act {
-                d,
-                ..Q8Act::default()
-            };
-            let mut sum = 0i32;
-            for (q, &x) in block.qs.iter_mut().zip(v) {
-                *q = (x * inv).round() as i8;
-                sum += i32::from(*q);
-            }
-            block.sum = sum;
-            block
-        }));
+impl Activation for Q8Act {
+    const VALUES: usize = BLOCK;
+
+    fn quantize(v: &[f32]) -> Self {
+        let (d, inv) = scale_of(v);
+        let mut block = Q8Act {
+            d,
+            ..Q8Act::default()
+        };
+        for (q, &x) in block.qs.iter_mut().zip(v) {
+            *q = (x * inv).round() as i8;
+            block.sum += i32::from(*q);
+        }
+        block
     }
 }
 
-/// A weight block type with a native dot product against [`Q8Act`] blocks.
+/// 256 activations for the K-quants (llama.cpp's Q8_K): one scale for a whole super-block, so
+/// its eight pieces add their integer sums before any float work, and `Σq` of each 16 values,
+/// so a super-block's offsets (Q4_K's mins, Q6_K's `−32`) are one vector multiply-add.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Q8K {
+    d: f32,
+    sums: [i16; 16],
+    qs: [[i8; 32]; 8],
+}
+
+impl Activation for Q8K {
+    const VALUES: usize = 256;
+
+    fn quantize(v: &[f32]) -> Self {
+        let (d, inv) = scale_of(v);
+        let mut block = Q8K {
+            d,
+            ..Q8K::default()
+        };
+        for (k, &x) in v.iter().enumerate() {
+            let q = (x * inv).round() as i8;
+            block.qs[k / 32][k % 32] = q;
+            block.sums[k / 16] += i16::from(q);
+        }
+        block
+    }
+}
+
+/// Quantizes `x` (a multiple of `A::VALUES` long) block by block.
+pub(crate) fn quantize_activations<A: Activation>(x: &[f32], out: &mut Vec<A>) {
+    out.clear();
+    out.extend(x.chunks_exact(A::VALUES).map(A::quantize));
+}
+
+/// A weight block type with a native dot product against one activation block of its own
+/// size.
 pub(crate) trait WeightBlock: Copy + Send + Sync + 'static {
-    /// Values per block: [`BLOCK`], or 256 for the K-quants' super-blocks. Activations are
-    /// quantized with one scale per `VALUES` values, so a super-block's eight pieces share one
-    /// and their integer sums can be added before any float work (llama.cpp's Q8_K does the
-    /// same).
-    const VALUES: usize = BLOCK;
+    /// The activation blocks it multiplies: [`Q8Act`], or [`Q8K`] for the K-quants.
+    type Act: Activation;
+    /// Values per block: [`BLOCK`], or 256 for the K-quants' super-blocks (the same as
+    /// `Act::VALUES`).
+    const VALUES: usize = <Self::Act as Activation>::VALUES;
     /// Bytes per block in a GGUF file.
     const BYTES: usize;
     /// Reads one block from its GGUF bytes (`BYTES` long, little-endian f16 scales).
     fn read(bytes: &[u8]) -> Self;
-    /// `Σ w·x` over a row's blocks `w` and its activation blocks `x` (`VALUES / BLOCK` of them
-    /// per weight block), with plain loops.
-    fn dot(w: &[Self], x: &[Q8Act]) -> f32;
+    /// `Σ w·x` over a row's blocks `w` and its activation blocks `x` (one per weight block),
+    /// with plain loops.
+    fn dot(w: &[Self], x: &[Self::Act]) -> f32;
     /// The same for `R` input rows at once with AVX2 + FMA. Each row's result must be the same
     /// bits whatever `R`, so batching never changes a token.
     #[cfg(target_arch = "x86_64")]
-    fn dot_rows_v3<const R: usize>(simd: pulp::x86::V3, w: &[Self], x: [&[Q8Act]; R]) -> [f32; R];
+    fn dot_rows_v3<const R: usize>(
+        simd: pulp::x86::V3,
+        w: &[Self],
+        x: [&[Self::Act]; R],
+    ) -> [f32; R];
     /// Writes the block's `VALUES` values.
     fn dequantize(self, out: &mut [f32]);
 }
@@ -129,28 +179,30 @@ trait Piece: WeightBlock {
 
 /// A 256-value super-block type for [`dot_superblocks_v3`].
 #[cfg(target_arch = "x86_64")]
-trait SuperBlock: WeightBlock {
-    /// The super-block's float scale.
-    fn d(&self) -> f32;
+trait SuperBlock: WeightBlock<Act = Q8K> {
+    /// The block's sub-scales in registers, widened once per super-block.
+    type Scales: Copy;
     /// One 32-value piece in registers: its values and its sub-scales as i16 lanes.
     type Unpacked: Copy;
+    /// The super-block's float scale.
+    fn d(&self) -> f32;
+    /// The float scale of its offsets (Q4_K's `dmin`, Q6_K's `d`).
+    fn dmin(&self) -> f32;
+    fn scales_v3(simd: pulp::x86::V3, b: &Self) -> Self::Scales;
     /// Pieces `2c` and `2c + 1`, ready for [`SuperBlock::isum_v3`] (unpacked once, then
     /// applied to every input row of a batch).
-    fn unpack_pair_v3(simd: pulp::x86::V3, b: &Self, c: usize) -> [Self::Unpacked; 2];
-    /// An unpacked piece's products with `a` summed as 8 × i32, already times its integer
-    /// sub-scales.
-    fn isum_v3(simd: pulp::x86::V3, w: Self::Unpacked, a: &Q8Act) -> V256i;
-    /// The super-block's offset scale (Q4_K's `dmin`; 0 for types without an offset).
-    #[inline(always)]
-    fn dmin(&self) -> f32 {
-        0.0
-    }
-    /// Piece `j`'s integer offset weight (Q4_K's 6-bit min): the piece adds
-    /// `−dmin · d_x · min_j · Σq`.
-    #[inline(always)]
-    fn min(&self, _j: usize) -> i32 {
-        0
-    }
+    fn unpack_pair_v3(
+        simd: pulp::x86::V3,
+        b: &Self,
+        scales: Self::Scales,
+        c: usize,
+    ) -> [Self::Unpacked; 2];
+    /// An unpacked piece's products with activations `qs` as 8 × i32, already times its
+    /// integer sub-scales.
+    fn isum_v3(simd: pulp::x86::V3, w: Self::Unpacked, qs: &[i8; 32]) -> V256i;
+    /// The super-block's integer offsets with `a` as 8 × i32: the block adds
+    /// `−dmin · d_x · Σ lanes`.
+    fn offsets_v3(simd: pulp::x86::V3, b: &Self, scales: Self::Scales, a: &Q8K) -> V256i;
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -159,44 +211,50 @@ type V256i = core::arch::x86_64::__m256i;
 type V256 = core::arch::x86_64::__m256;
 
 /// Super-blocks: per row, the eight pieces' integer sums (each times its sub-scale) are
-/// added as i32, then one multiply-add by `d_w·d_x` per super-block.
+/// added as i32, then one multiply-add by `d_w·d_x` per super-block, and one more for the
+/// offsets.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 fn dot_superblocks_v3<B: SuperBlock, const R: usize>(
     simd: pulp::x86::V3,
     w: &[B],
-    x: [&[Q8Act]; R],
+    x: [&[Q8K]; R],
 ) -> [f32; R] {
-    let x = x.map(|x| &x[..8 * w.len()]);
+    let x = x.map(|x| &x[..w.len()]);
     let mut acc = [simd.avx._mm256_setzero_ps(); R];
-    let mut offsets = [0f32; R];
+    let mut offsets = [simd.avx._mm256_setzero_ps(); R];
     for (i, b) in w.iter().enumerate() {
-        let mut isum = [simd.avx._mm256_setzero_si256(); R];
+        let scales = B::scales_v3(simd, b);
         // Integer: one float chain per super-block, not eight (a float add waits for the last).
-        let mut imin = [0i32; R];
+        let mut isum = [simd.avx._mm256_setzero_si256(); R];
         for c in 0..4 {
-            let [u0, u1] = B::unpack_pair_v3(simd, b, c);
-            let (j0, j1) = (2 * c, 2 * c + 1);
+            let [u0, u1] = B::unpack_pair_v3(simd, b, scales, c);
             for r in 0..R {
-                let (a0, a1) = (&x[r][8 * i + j0], &x[r][8 * i + j1]);
-                let both = simd
-                    .avx2
-                    ._mm256_add_epi32(B::isum_v3(simd, u0, a0), B::isum_v3(simd, u1, a1));
+                let qs = &x[r][i].qs;
+                let both = simd.avx2._mm256_add_epi32(
+                    B::isum_v3(simd, u0, &qs[2 * c]),
+                    B::isum_v3(simd, u1, &qs[2 * c + 1]),
+                );
                 isum[r] = simd.avx2._mm256_add_epi32(isum[r], both);
-                imin[r] += b.min(j0) * a0.sum + b.min(j1) * a1.sum;
             }
         }
         for r in 0..R {
-            offsets[r] -= b.dmin() * x[r][8 * i].d * imin[r] as f32;
-            let scale = simd.avx._mm256_set1_ps(b.d() * x[r][8 * i].d);
+            let a = &x[r][i];
+            let scale = simd.avx._mm256_set1_ps(b.d() * a.d);
             acc[r] = simd
                 .fma
                 ._mm256_fmadd_ps(scale, simd.avx._mm256_cvtepi32_ps(isum[r]), acc[r]);
+            let offset = simd.avx._mm256_set1_ps(-b.dmin() * a.d);
+            let ioffsets = B::offsets_v3(simd, b, scales, a);
+            offsets[r] =
+                simd.fma
+                    ._mm256_fmadd_ps(offset, simd.avx._mm256_cvtepi32_ps(ioffsets), offsets[r]);
         }
     }
     let mut out = [0f32; R];
     for r in 0..R {
-        out[r] = pulp::Simd::reduce_sum_f32s(simd, pulp::bytemuck::cast(acc[r])) + offsets[r];
+        let sum = simd.avx._mm256_add_ps(acc[r], offsets[r]);
+        out[r] = pulp::Simd::reduce_sum_f32s(simd, pulp::bytemuck::cast(sum));
     }
     out
 }
@@ -278,6 +336,7 @@ fn signed<const N: usize>(bytes: &[u8]) -> [i8; N] {
 }
 
 impl WeightBlock for Q4_1 {
+    type Act = Q8Act;
     const BYTES: usize = 20;
 
     fn read(bytes: &[u8]) -> Self {
@@ -346,6 +405,7 @@ impl Piece for Q4_1 {
 }
 
 impl WeightBlock for Q8_0 {
+    type Act = Q8Act;
     const BYTES: usize = 34;
 
     fn read(bytes: &[u8]) -> Self {
@@ -407,7 +467,7 @@ pub(crate) struct Q4K {
 }
 
 impl WeightBlock for Q4K {
-    const VALUES: usize = 256;
+    type Act = Q8K;
     const BYTES: usize = 144;
 
     /// GGUF packs the eight 6-bit scales and mins into 12 bytes (llama.cpp's
@@ -439,23 +499,26 @@ impl WeightBlock for Q4K {
     }
 
     #[inline(always)]
-    fn dot(w: &[Self], x: &[Q8Act]) -> f32 {
+    fn dot(w: &[Self], x: &[Q8K]) -> f32 {
         let mut sum = 0f32;
-        for (b, x) in w.iter().zip(x.chunks_exact(8)) {
-            for (j, a) in x.iter().enumerate() {
+        for (b, a) in w.iter().zip(x) {
+            let (mut isum, mut imin) = (0i32, 0i32);
+            for j in 0..8 {
                 let shift = 4 * (j % 2);
-                let acc: i32 = (0..32)
-                    .map(|l| i32::from((b.qs[j / 2][l] >> shift) & 0x0F) * i32::from(a.qs[l]))
+                let piece: i32 = (0..32)
+                    .map(|l| i32::from((b.qs[j / 2][l] >> shift) & 0x0F) * i32::from(a.qs[j][l]))
                     .sum();
-                sum += b.d * f32::from(b.scales[j]) * a.d * acc as f32
-                    - b.dmin * f32::from(b.mins[j]) * a.s();
+                isum += i32::from(b.scales[j]) * piece;
+                imin += i32::from(b.mins[j])
+                    * (i32::from(a.sums[2 * j]) + i32::from(a.sums[2 * j + 1]));
             }
+            sum += b.d * a.d * isum as f32 - b.dmin * a.d * imin as f32;
         }
         sum
     }
     #[cfg(target_arch = "x86_64")]
     #[inline(always)]
-    fn dot_rows_v3<const R: usize>(simd: pulp::x86::V3, w: &[Self], x: [&[Q8Act]; R]) -> [f32; R] {
+    fn dot_rows_v3<const R: usize>(simd: pulp::x86::V3, w: &[Self], x: [&[Q8K]; R]) -> [f32; R] {
         dot_superblocks_v3(simd, w, x)
     }
 
@@ -474,6 +537,8 @@ impl WeightBlock for Q4K {
 }
 #[cfg(target_arch = "x86_64")]
 impl SuperBlock for Q4K {
+    /// The eight sub-scales as i16, in both 128-bit halves.
+    type Scales = V256i;
     /// The nibbles and the sub-scale.
     type Unpacked = [V256i; 2];
 
@@ -482,173 +547,238 @@ impl SuperBlock for Q4K {
         self.d
     }
 
-    /// Sub-blocks `2c` and `2c + 1`: the low and high nibbles of one 32-byte load, each with
-    /// its sub-scale in all 16 i16 lanes. The eight scales are widened to i16 once per
-    /// super-block (the four calls share that load once inlined) and one byte shuffle picks
-    /// each piece's: a broadcast per piece from its byte took three instructions.
-    #[inline(always)]
-    fn unpack_pair_v3(simd: pulp::x86::V3, b: &Self, c: usize) -> [Self::Unpacked; 2] {
-        let packed: V256i = pulp::bytemuck::cast(b.qs[c]);
-        let nibble = simd.avx._mm256_set1_epi8(0x0F);
-        let low = simd.avx2._mm256_and_si256(packed, nibble);
-        let high = simd
-            .avx2
-            ._mm256_and_si256(simd.avx2._mm256_srli_epi16::<4>(packed), nibble);
-        let scales = simd.avx2._mm256_broadcastsi128_si256(
-            simd.sse4_1
-                ._mm_cvtepu8_epi16(simd.sse2._mm_set_epi64x(0, i64::from_le_bytes(b.scales))),
-        );
-        // Bytes 2j and 2j + 1 of every 16-bit lane: i16 lane j of each 128-bit half.
-        let pick = |j: usize| {
-            let lane = (((2 * j + 1) << 8) | (2 * j)) as i16;
-            simd.avx2
-                ._mm256_shuffle_epi8(scales, simd.avx._mm256_set1_epi16(lane))
-        };
-        [[low, pick(2 * c)], [high, pick(2 * c + 1)]]
-    }
-
-    /// `maddubs` of the nibbles with `a`, pairs summed by `madd` against the sub-scale.
-    #[inline(always)]
-    fn isum_v3(simd: pulp::x86::V3, [nibbles, scale]: [V256i; 2], a: &Q8Act) -> V256i {
-        let pairs = simd
-            .avx2
-            ._mm256_maddubs_epi16(nibbles, pulp::bytemuck::cast(a.qs));
-        simd.avx2._mm256_madd_epi16(pairs, scale)
-    }
-
     #[inline(always)]
     fn dmin(&self) -> f32 {
         self.dmin
     }
 
     #[inline(always)]
-    fn min(&self, j: usize) -> i32 {
-        i32::from(self.mins[j])
+    fn scales_v3(simd: pulp::x86::V3, b: &Self) -> V256i {
+        simd.avx2._mm256_broadcastsi128_si256(
+            simd.sse4_1
+                ._mm_cvtepu8_epi16(simd.sse2._mm_set_epi64x(0, i64::from_le_bytes(b.scales))),
+        )
+    }
+
+    /// Sub-blocks `2c` and `2c + 1`: the low and high nibbles of one 32-byte load, each with
+    /// its sub-scale in all 16 i16 lanes, picked by one byte shuffle (a broadcast per piece
+    /// from its byte took three instructions).
+    #[inline(always)]
+    fn unpack_pair_v3(
+        simd: pulp::x86::V3,
+        b: &Self,
+        scales: V256i,
+        c: usize,
+    ) -> [Self::Unpacked; 2] {
+        let packed: V256i = pulp::bytemuck::cast(b.qs[c]);
+        let nibble = simd.avx._mm256_set1_epi8(0x0F);
+        let low = simd.avx2._mm256_and_si256(packed, nibble);
+        let high = simd
+            .avx2
+            ._mm256_and_si256(simd.avx2._mm256_srli_epi16::<4>(packed), nibble);
+        let pick = |j: usize| {
+            let lane = i16_lane(j);
+            simd.avx2
+                ._mm256_shuffle_epi8(scales, simd.avx._mm256_set1_epi16(lane))
+        };
+        [[low, pick(2 * c)], [high, pick(2 * c + 1)]]
+    }
+
+    /// `maddubs` of the nibbles with the activations, pairs summed by `madd` against the
+    /// sub-scale.
+    #[inline(always)]
+    fn isum_v3(simd: pulp::x86::V3, [nibbles, scale]: [V256i; 2], qs: &[i8; 32]) -> V256i {
+        let pairs = simd
+            .avx2
+            ._mm256_maddubs_epi16(nibbles, pulp::bytemuck::cast(*qs));
+        simd.avx2._mm256_madd_epi16(pairs, scale)
+    }
+
+    /// `min[j]·Σq` of sub-block `j`: each min twice (once per 16 values), `madd` against the
+    /// activations' 16-value sums.
+    #[inline(always)]
+    fn offsets_v3(simd: pulp::x86::V3, b: &Self, _: V256i, a: &Q8K) -> V256i {
+        let mins = simd.sse2._mm_set_epi64x(0, i64::from_le_bytes(b.mins));
+        let twice = simd
+            .avx2
+            ._mm256_cvtepu8_epi16(simd.sse2._mm_unpacklo_epi8(mins, mins));
+        simd.avx2
+            ._mm256_madd_epi16(twice, pulp::bytemuck::cast(a.sums))
     }
 }
 
-/// A Q6_K super-block, re-laid at load: `value = d·scale(k/16)·q` for the 6-bit `q` − 32 of
-/// value `k`, stored as one signed byte per value in natural order (GGUF splits each into 4
-/// low and 2 high bits across two arrays). 276 bytes where the file has 210: faster to
-/// multiply. Keeping the file's split bits and joining them in registers ran 15 % slower on
-/// Qwen2.5 Q4_K_M (one thread, alternating runs), where Q6_K is a third of the bytes.
+/// The `pshufb` control that copies i16 lane `j` (of 8) to every i16 lane of a 128-bit half.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn i16_lane(j: usize) -> i16 {
+    (((2 * j + 1) << 8) | (2 * j)) as i16
+}
+
+/// A Q6_K super-block as GGUF lays it out, f16 scale widened: `value = d·scale[k/16]·(q − 32)`
+/// for the unsigned 6-bit `q` of value `k`. Each half of 128 values keeps `q`'s low 4 bits in
+/// `ql` (64 bytes: values l and l+32 in the low nibbles, l+64 and l+96 in the high, l < 32)
+/// and its high 2 bits in `qh` (32 bytes, four values per byte), as llama.cpp's
+/// `dequantize_row_q6_K` reads them. 212 bytes a block where one byte per value took 276.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Q6K {
     d: f32,
     scales: [i8; 16],
-    q: [[i8; 32]; 8],
+    ql: [u8; 128],
+    qh: [u8; 64],
 }
 
 impl Q6K {
-    /// Scale `i` of 16 (values `16i..16i + 16`); stored evens first, then odds.
+    /// Value `k`'s unsigned 6-bit `q` (0–63).
     #[inline(always)]
-    fn scale(&self, i: usize) -> i8 {
-        self.scales[i / 2 + 8 * (i % 2)]
+    fn q(&self, k: usize) -> u8 {
+        let (half, piece, l) = (k / 128, k % 128 / 32, k % 32);
+        let low = self.ql[64 * half + 32 * (piece % 2) + l] >> (4 * (piece / 2));
+        let high = self.qh[32 * half + l] >> (2 * piece);
+        (low & 0x0F) | ((high & 3) << 4)
     }
 }
 
 impl WeightBlock for Q6K {
-    const VALUES: usize = 256;
+    type Act = Q8K;
     const BYTES: usize = 210;
 
-    /// llama.cpp's `dequantize_row_q6_K` layout: per half of 128 values, `ql` (64 bytes)
-    /// holds the low 4 bits of values l and l+64 (l < 32) and of l+32 and l+96, `qh` (32
-    /// bytes) their high 2 bits, two bits per value.
     fn read(bytes: &[u8]) -> Self {
-        let (ql, qh) = (&bytes[0..128], &bytes[128..192]);
-        let mut values = [0i8; 256];
-        for half in 0..2 {
-            let (ql, qh) = (&ql[64 * half..], &qh[32 * half..]);
-            let y = &mut values[128 * half..];
-            for l in 0..32 {
-                let six = |low: u8, high: u8| ((low & 0x0F) | ((high & 3) << 4)) as i8 - 32;
-                y[l] = six(ql[l], qh[l]);
-                y[l + 32] = six(ql[l + 32], qh[l] >> 2);
-                y[l + 64] = six(ql[l] >> 4, qh[l] >> 4);
-                y[l + 96] = six(ql[l + 32] >> 4, qh[l] >> 6);
-            }
-        }
-        let mut q = [[0i8; 32]; 8];
-        for (q, v) in q.iter_mut().zip(values.chunks_exact(32)) {
-            q.copy_from_slice(v);
-        }
-        Self {
+        let mut block = Self {
             d: half(&bytes[208..210]),
-            scales: {
-                // Evens then odds, for `unpack_pair_v3`'s shuffle.
-                let file: [i8; 16] = signed(&bytes[192..208]);
-                std::array::from_fn(|i| file[2 * (i % 8) + i / 8])
-            },
-            q,
-        }
+            scales: signed(&bytes[192..208]),
+            ql: [0; 128],
+            qh: [0; 64],
+        };
+        block.ql.copy_from_slice(&bytes[0..128]);
+        block.qh.copy_from_slice(&bytes[128..192]);
+        block
     }
 
     #[inline(always)]
-    fn dot(w: &[Self], x: &[Q8Act]) -> f32 {
+    fn dot(w: &[Self], x: &[Q8K]) -> f32 {
         let mut sum = 0f32;
-        for (b, x) in w.iter().zip(x.chunks_exact(8)) {
-            for (j, (q, a)) in b.q.iter().zip(x).enumerate() {
-                let half = |h: usize| -> i32 {
-                    (16 * h..16 * h + 16)
-                        .map(|l| i32::from(q[l]) * i32::from(a.qs[l]))
-                        .sum()
-                };
-                let scaled = f32::from(b.scale(2 * j)) * half(0) as f32
-                    + f32::from(b.scale(2 * j + 1)) * half(1) as f32;
-                sum += b.d * a.d * scaled;
+        for (b, a) in w.iter().zip(x) {
+            let mut isum = 0i32;
+            for (k16, scale) in b.scales.iter().enumerate() {
+                let part: i32 = (16 * k16..16 * k16 + 16)
+                    .map(|k| (i32::from(b.q(k)) - 32) * i32::from(a.qs[k / 32][k % 32]))
+                    .sum();
+                isum += i32::from(*scale) * part;
             }
+            sum += b.d * a.d * isum as f32;
         }
         sum
     }
     #[cfg(target_arch = "x86_64")]
     #[inline(always)]
-    fn dot_rows_v3<const R: usize>(simd: pulp::x86::V3, w: &[Self], x: [&[Q8Act]; R]) -> [f32; R] {
+    fn dot_rows_v3<const R: usize>(simd: pulp::x86::V3, w: &[Self], x: [&[Q8K]; R]) -> [f32; R] {
         dot_superblocks_v3(simd, w, x)
     }
 
     fn dequantize(self, out: &mut [f32]) {
-        let values = self.q.iter().flatten();
-        for (k, (o, &q)) in out.iter_mut().zip(values).enumerate() {
-            *o = self.d * f32::from(self.scale(k / 16)) * f32::from(q);
+        for (k, o) in out.iter_mut().enumerate() {
+            *o = self.d * f32::from(self.scales[k / 16]) * (f32::from(self.q(k)) - 32.0);
         }
     }
 }
 #[cfg(target_arch = "x86_64")]
 impl SuperBlock for Q6K {
-    /// The values, their magnitudes (Q8_0's sign trick), and the two sub-scales (values 0–15
-    /// in i16 lanes 0–7, values 16–31 in lanes 8–15, where `maddubs` leaves their pairs).
-    type Unpacked = [V256i; 3];
+    /// Scales 0–7 as i16 in both 128-bit halves, scales 8–15 likewise, and all 16 in order.
+    type Scales = [V256i; 3];
+    /// The unsigned `q` and the piece's two sub-scales (values 0–15 in i16 lanes 0–7, values
+    /// 16–31 in lanes 8–15, where `maddubs` leaves their pairs).
+    type Unpacked = [V256i; 2];
 
     #[inline(always)]
     fn d(&self) -> f32 {
         self.d
     }
 
-    /// The scales are widened once per super-block (the four calls share it once inlined):
-    /// even ones in the low 128-bit half, odd ones in the high, so one byte shuffle gives
-    /// piece `j` scale `2j` below and `2j + 1` above. Building that from two broadcasts per
-    /// piece took seven instructions.
     #[inline(always)]
-    fn unpack_pair_v3(simd: pulp::x86::V3, b: &Self, c: usize) -> [Self::Unpacked; 2] {
-        let scales = simd
-            .avx2
-            ._mm256_cvtepi8_epi16(pulp::bytemuck::cast(b.scales));
-        let piece = |j: usize| {
-            let [w, magnitude] = signed_unpack_v3(simd, pulp::bytemuck::cast(b.q[j]));
-            let lane = (((2 * j + 1) << 8) | (2 * j)) as i16;
-            let scale = simd
-                .avx2
-                ._mm256_shuffle_epi8(scales, simd.avx._mm256_set1_epi16(lane));
-            [w, magnitude, scale]
-        };
-        [piece(2 * c), piece(2 * c + 1)]
+    fn dmin(&self) -> f32 {
+        self.d
     }
 
     #[inline(always)]
-    fn isum_v3(simd: pulp::x86::V3, [w, magnitude, scales]: [V256i; 3], a: &Q8Act) -> V256i {
-        let signed = simd.avx2._mm256_sign_epi8(pulp::bytemuck::cast(a.qs), w);
-        let pairs = simd.avx2._mm256_maddubs_epi16(magnitude, signed);
+    fn scales_v3(simd: pulp::x86::V3, b: &Self) -> [V256i; 3] {
+        let all = simd
+            .avx2
+            ._mm256_cvtepi8_epi16(pulp::bytemuck::cast(b.scales));
+        [
+            simd.avx2._mm256_permute2x128_si256::<0x00>(all, all),
+            simd.avx2._mm256_permute2x128_si256::<0x11>(all, all),
+            all,
+        ]
+    }
+
+    /// Pieces `2c` and `2c + 1` as unsigned bytes: the low (even `c`) or high (odd `c`)
+    /// nibbles of their half's two `ql` rows, joined with their two bits of `qh`. Piece `j`'s
+    /// scales `2j` (low half) and `2j + 1` (high half) come from one byte shuffle.
+    #[inline(always)]
+    fn unpack_pair_v3(
+        simd: pulp::x86::V3,
+        b: &Self,
+        [low_scales, high_scales, _]: [V256i; 3],
+        c: usize,
+    ) -> [Self::Unpacked; 2] {
+        let half = c / 2;
+        let load = |bytes: &[u8]| -> V256i {
+            let bytes: [u8; 32] = bytes.try_into().unwrap();
+            pulp::bytemuck::cast(bytes)
+        };
+        let ql0 = load(&b.ql[64 * half..64 * half + 32]);
+        let ql1 = load(&b.ql[64 * half + 32..64 * half + 64]);
+        let qh = load(&b.qh[32 * half..32 * half + 32]);
+        let (nibble, top) = (
+            simd.avx._mm256_set1_epi8(0x0F),
+            simd.avx._mm256_set1_epi8(0x30),
+        );
+        let and = |v: V256i, m: V256i| simd.avx2._mm256_and_si256(v, m);
+        // Shifts are per 16-bit lane; the masks keep only bits that came from their own byte.
+        let (low0, low1, high0, high1) = if c.is_multiple_of(2) {
+            (
+                and(ql0, nibble),
+                and(ql1, nibble),
+                and(simd.avx2._mm256_slli_epi16::<4>(qh), top),
+                and(simd.avx2._mm256_slli_epi16::<2>(qh), top),
+            )
+        } else {
+            (
+                and(simd.avx2._mm256_srli_epi16::<4>(ql0), nibble),
+                and(simd.avx2._mm256_srli_epi16::<4>(ql1), nibble),
+                and(qh, top),
+                and(simd.avx2._mm256_srli_epi16::<2>(qh), top),
+            )
+        };
+        let scale = |j: usize| {
+            let source = if j < 4 { low_scales } else { high_scales };
+            let control = simd.avx._mm256_set_m128i(
+                simd.sse2._mm_set1_epi16(i16_lane((2 * j + 1) % 8)),
+                simd.sse2._mm_set1_epi16(i16_lane((2 * j) % 8)),
+            );
+            simd.avx2._mm256_shuffle_epi8(source, control)
+        };
+        [
+            [simd.avx2._mm256_or_si256(low0, high0), scale(2 * c)],
+            [simd.avx2._mm256_or_si256(low1, high1), scale(2 * c + 1)],
+        ]
+    }
+
+    /// `maddubs` of the unsigned `q` with the activations, `madd` against the two sub-scales.
+    /// The `−32` is [`SuperBlock::offsets_v3`]'s.
+    #[inline(always)]
+    fn isum_v3(simd: pulp::x86::V3, [q, scales]: [V256i; 2], qs: &[i8; 32]) -> V256i {
+        let pairs = simd.avx2._mm256_maddubs_epi16(q, pulp::bytemuck::cast(*qs));
         simd.avx2._mm256_madd_epi16(pairs, scales)
+    }
+
+    /// `32·scale[i]·Σq` over each 16 values: one `madd` of the scales with the sums.
+    #[inline(always)]
+    fn offsets_v3(simd: pulp::x86::V3, _: &Self, [.., all]: [V256i; 3], a: &Q8K) -> V256i {
+        let products = simd
+            .avx2
+            ._mm256_madd_epi16(all, pulp::bytemuck::cast(a.sums));
+        simd.avx2._mm256_slli_epi32::<5>(products)
     }
 }
 
@@ -752,11 +882,10 @@ impl Matrix {
 
     fn native<B: WeightBlock>(&self, blocks: &[B], x: &[f32], m: usize, out: &mut [f32]) {
         let per_row = self.cols / B::VALUES;
-        let mut xq = Vec::with_capacity(m * self.cols / BLOCK);
-        quantize_activations(x, B::VALUES, &mut xq);
+        let mut xq: Vec<B::Act> = Vec::with_capacity(m * per_row);
+        quantize_activations(x, &mut xq);
         let task = Dots {
             per_row,
-            x_per_row: self.cols / BLOCK,
             m,
             x: &xq,
             #[cfg(target_arch = "x86_64")]
@@ -783,21 +912,26 @@ impl Matrix {
 }
 
 /// One parallel task's dot products: weight rows `w` against every quantized input row.
-#[derive(Clone, Copy)]
-struct Dots<'a> {
-    /// Weight blocks per row.
+struct Dots<'a, A> {
+    /// Weight blocks per row, and activation blocks per input row.
     per_row: usize,
-    /// Activation blocks per row.
-    x_per_row: usize,
     m: usize,
-    x: &'a [Q8Act],
+    x: &'a [A],
     #[cfg(target_arch = "x86_64")]
     v3: Option<pulp::x86::V3>,
 }
 
-impl Dots<'_> {
+// Derived `Clone` would ask `A: Clone` of the borrowed activations' type too.
+impl<A> Clone for Dots<'_, A> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<A> Copy for Dots<'_, A> {}
+
+impl<A: Activation> Dots<'_, A> {
     /// `out[j·m + i] = w_j · x_i` for the weight rows in `w`.
-    fn run<B: WeightBlock>(self, w: &[B], out: &mut [f32]) {
+    fn run<B: WeightBlock<Act = A>>(self, w: &[B], out: &mut [f32]) {
         #[cfg(target_arch = "x86_64")]
         if let Some(v3) = self.v3 {
             pulp::Simd::vectorize(
@@ -812,7 +946,7 @@ impl Dots<'_> {
             return;
         }
         // Inputs outer, weight rows inner, for the reason given in `InV3::with_simd`.
-        for (i, x) in self.x.chunks_exact(self.x_per_row).enumerate() {
+        for (i, x) in self.x.chunks_exact(self.per_row).enumerate() {
             for (row, out) in w
                 .chunks_exact(self.per_row)
                 .zip(out.chunks_exact_mut(self.m))
@@ -826,9 +960,9 @@ impl Dots<'_> {
 /// [`Dots::run`] compiled with AVX2 + FMA: loops, not closures, so the kernel inlines into
 /// the target-feature context `pulp` sets up (a closure would be compiled outside it).
 #[cfg(target_arch = "x86_64")]
-struct InV3<'a, B> {
+struct InV3<'a, B: WeightBlock> {
     v3: pulp::x86::V3,
-    dots: Dots<'a>,
+    dots: Dots<'a, B::Act>,
     w: &'a [B],
     out: &'a mut [f32],
 }
@@ -841,7 +975,7 @@ impl<B: WeightBlock> pulp::WithSimd for InV3<'_, B> {
     fn with_simd<S: pulp::Simd>(self, _: S) {
         let v3 = self.v3;
         let (per_row, m) = (self.dots.per_row, self.dots.m);
-        let xn = self.dots.x_per_row;
+        let xn = self.dots.per_row;
         // Input rows four at a time (then one at a time) in the outer loop, this task's weight
         // rows in the inner one: a group of inputs is read once per task, while the task's
         // weight rows (a few hundred KB at most) stay in L2. The other order re-read every
@@ -1005,8 +1139,8 @@ mod tests {
         let x = values(cols, 6);
         /// Row 0 with the plain loops, against `matmul` (AVX2 where the CPU has it).
         fn check<B: WeightBlock>(blocks: &[B], m: &Matrix, x: &[f32]) {
-            let mut xq = Vec::new();
-            quantize_activations(x, B::VALUES, &mut xq);
+            let mut xq: Vec<B::Act> = Vec::new();
+            quantize_activations(x, &mut xq);
             let portable = B::dot(&blocks[..m.cols / B::VALUES], &xq);
             let mut out = vec![0f32; m.rows];
             m.matmul(x, &mut out).unwrap();
