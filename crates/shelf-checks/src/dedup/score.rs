@@ -563,9 +563,9 @@ fn measure(spec: &str) -> Option<(&'static str, f64)> {
         "mb" => ("capacity", 1e-3),
         "gb" => ("capacity", 1.0),
         "tb" => ("capacity", 1e3),
-        "mah" => ("battery", 1.0),
+        "mah" | "毫安" | "毫安时" => ("battery", 1.0),
         "ah" => ("battery", 1e3),
-        "mm" => ("size", 1.0),
+        "mm" | "毫米" => ("size", 1.0),
         "cm" | "厘米" => ("size", 10.0),
         "m" | "米" => ("size", 1e3),
         "km" => ("size", 1e6),
@@ -577,11 +577,11 @@ fn measure(spec: &str) -> Option<(&'static str, f64)> {
         "oz" => ("volume", 29.57),
         "mg" => ("weight", 1e-3),
         "g" | "gm" | "gms" | "克" => ("weight", 1.0),
-        "kg" | "千克" => ("weight", 1e3),
+        "kg" | "千克" | "公斤" => ("weight", 1e3),
         "lb" | "lbs" => ("weight", 453.6),
-        "w" => ("power", 1.0),
-        "kw" => ("power", 1e3),
-        "v" => ("voltage", 1.0),
+        "w" | "瓦" => ("power", 1.0),
+        "kw" | "千瓦" => ("power", 1e3),
+        "v" | "伏" => ("voltage", 1.0),
         "hz" => ("frequency", 1e-6),
         "khz" => ("frequency", 1e-3),
         "mhz" => ("frequency", 1.0),
@@ -795,6 +795,13 @@ mod tests {
             vec![("volume", "500ml".to_string(), "1.5l".to_string())]
         );
         assert!(spec_conflicts(&specs(&["1tb"]), &specs(&["1024gb"])).is_empty());
+        // Chinese units are the same measures: a title and its translation agree.
+        assert!(spec_conflicts(&specs(&["20000毫安"]), &specs(&["20000mah"])).is_empty());
+        assert!(spec_conflicts(&specs(&["2公斤"]), &specs(&["2kg"])).is_empty());
+        assert_eq!(
+            spec_conflicts(&specs(&["250克"]), &specs(&["500g"])),
+            vec![("weight", "250克".to_string(), "500g".to_string())]
+        );
         assert!(spec_conflicts(&specs(&["15.6in", "2kg"]), &specs(&["39.6cm"])).is_empty());
         assert!(spec_conflicts(&specs(&["3pcs"]), &specs(&["500ml"])).is_empty());
         assert_eq!(
