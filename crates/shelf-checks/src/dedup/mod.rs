@@ -145,12 +145,18 @@ pub fn find_duplicates_with(
     let meaning = |a: u32, b: u32| {
         let (a, b) = (a as usize, b as usize);
         embeddings.map(|e| match across.as_ref().and_then(|x| x.cosine(a, b)) {
-            Some(cos) => rescale(cos, params.cross_script_floor, params.cross_script_ceiling),
-            None => rescale(
-                shelf_core::lm::dot(e.row(a), e.row(b)),
-                params.semantic_floor,
-                params.semantic_ceiling,
-            ),
+            Some(cos) => score::Meaning {
+                similarity: rescale(cos, params.cross_script_floor, params.cross_script_ceiling),
+                across_scripts: true,
+            },
+            None => score::Meaning {
+                similarity: rescale(
+                    shelf_core::lm::dot(e.row(a), e.row(b)),
+                    params.semantic_floor,
+                    params.semantic_ceiling,
+                ),
+                across_scripts: false,
+            },
         })
     };
     let scored: Vec<Pair> = candidates

@@ -180,19 +180,31 @@ fn sigmoid(z: f64) -> f64 {
     1.0 / (1.0 + (-z).exp())
 }
 
-/// Scores a candidate pair. `meaning`, when the run has an embedder, is how alike the two
-/// titles' meanings are on the same 0–1 scale as the title similarity (see
-/// `MatchParams::semantic_floor`); the stronger of the two counts, so a translation (few
-/// shared characters, the same meaning) can match while two titles that share words but not
-/// meaning are judged as before.
-pub fn score(a: &Prepared, b: &Prepared, idf: &Idf, meaning: Option<f64>) -> Verdict {
+/// How alike two titles' meanings are, from their embeddings.
+#[derive(Debug, Clone, Copy)]
+pub struct Meaning {
+    /// On the same 0–1 scale as the title similarity (see `MatchParams::semantic_floor`).
+    pub similarity: f64,
+    /// The titles are in two scripts, compared on centred embeddings ([`super::scripts`]).
+    pub across_scripts: bool,
+}
+
+/// Scores a candidate pair. `meaning` comes with an embedder; the stronger of it and the title
+/// similarity counts, so a translation (few shared characters, the same meaning) can match
+/// while two titles that share words but not meaning are judged as before.
+pub fn score(a: &Prepared, b: &Prepared, idf: &Idf, meaning: Option<Meaning>) -> Verdict {
     let mut reasons = Vec::new();
     let chars = idf.cosine(&a.shingles, &b.shingles);
     reasons.push(format!("title similarity {chars:.2}"));
     let cos = match meaning {
-        Some(m) if m > chars => {
-            reasons.push(format!("meaning similarity {m:.2}"));
-            m
+        Some(m) if m.similarity > chars => {
+            let across = if m.across_scripts {
+                " across scripts"
+            } else {
+                ""
+            };
+            reasons.push(format!("meaning similarity{across} {:.2}", m.similarity));
+            m.similarity
         }
         _ => chars,
     };
@@ -307,7 +319,7 @@ pub fn score(a: &Prepared, b: &Prepared, idf: &Idf, meaning: Option<f64>) -> Ver
     // tokens that carry digits (codes, sizes, capacities).
     let base = idf
         .cosine(&a.base_shingles, &b.base_shingles)
-        .max(meaning.unwrap_or(0.0));
+        .max(meaning.map_or(0.0, |m| m.similarity));
     let z_variant = INTERCEPT + 8.0 * base + shared + unrelated_codes;
     Verdict {
         score: sigmoid(z),
@@ -689,6 +701,27 @@ mod tests {
         let v = score(&a, &b, &idf(&[&a, &b, &c]), None);
         assert!(v.score > 0.9, "{v:?}");
         assert!(v.reasons.iter().any(|r| r.contains("pslx350h")));
+    }
+
+    #[test]
+    fn a_translation_matches_on_meaning_and_says_so() {
+        let a = prep("乐高 经典系列 创意积木盒 黑色", None, None);
+        let b = prep("LEGO Classic Creative Brick Box Black", None, None);
+        let c = prep("Stainless Steel Chef Knife", None, None);
+        let idf = idf(&[&a, &b, &c]);
+        assert!(score(&a, &b, &idf, None).score < 0.5, "characters alone");
+        let meaning = Meaning {
+            similarity: 0.9,
+            across_scripts: true,
+        };
+        let v = score(&a, &b, &idf, Some(meaning));
+        assert!(v.score > 0.5, "{v:?}");
+        assert!(
+            v.reasons
+                .contains(&"meaning similarity across scripts 0.90".to_string()),
+            "{v:?}"
+        );
+        assert!(v.variant_differences.is_empty(), "黑色 is black: {v:?}");
     }
 
     #[test]
