@@ -182,24 +182,20 @@ trait Piece: WeightBlock {
 trait SuperBlock: WeightBlock<Act = Q8K> {
     /// The block's sub-scales in registers, widened once per super-block.
     type Scales: Copy;
-    /// One 32-value piece in registers: its values and its sub-scales as i16 lanes.
-    type Unpacked: Copy;
     /// The super-block's float scale.
     fn d(&self) -> f32;
     /// The float scale of its offsets (Q4_K's `dmin`, Q6_K's `d`).
     fn dmin(&self) -> f32;
     fn scales_v3(simd: pulp::x86::V3, b: &Self) -> Self::Scales;
-    /// Pieces `2c` and `2c + 1`, ready for [`SuperBlock::isum_v3`] (unpacked once, then
-    /// applied to every input row of a batch).
+    /// Pieces `2c` and `2c + 1`, each as its values (unsigned bytes) and its sub-scales (i16
+    /// lanes, where `maddubs` leaves each pair of values), ready for [`isum_v3`] (unpacked
+    /// once, then applied to every input row of a batch).
     fn unpack_pair_v3(
         simd: pulp::x86::V3,
         b: &Self,
         scales: Self::Scales,
         c: usize,
-    ) -> [Self::Unpacked; 2];
-    /// An unpacked piece's products with activations `qs` as 8 × i32, already times its
-    /// integer sub-scales.
-    fn isum_v3(simd: pulp::x86::V3, w: Self::Unpacked, qs: &[i8; 32]) -> V256i;
+    ) -> [[V256i; 2]; 2];
     /// The super-block's integer offsets with `a` as 8 × i32: the block adds
     /// `−dmin · d_x · Σ lanes`.
     fn offsets_v3(simd: pulp::x86::V3, b: &Self, scales: Self::Scales, a: &Q8K) -> V256i;
@@ -209,6 +205,18 @@ trait SuperBlock: WeightBlock<Act = Q8K> {
 type V256i = core::arch::x86_64::__m256i;
 #[cfg(target_arch = "x86_64")]
 type V256 = core::arch::x86_64::__m256;
+
+/// An unpacked super-block piece's products with activations `qs` as 8 × i32, already times its
+/// integer sub-scales: `maddubs` of the unsigned values with `qs`, pairs summed by `madd`
+/// against the sub-scales. Q6_K's `−32` and Q4_K's mins are [`SuperBlock::offsets_v3`]'s.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn isum_v3(simd: pulp::x86::V3, [values, scales]: [V256i; 2], qs: &[i8; 32]) -> V256i {
+    let pairs = simd
+        .avx2
+        ._mm256_maddubs_epi16(values, pulp::bytemuck::cast(*qs));
+    simd.avx2._mm256_madd_epi16(pairs, scales)
+}
 
 /// Super-blocks: per row, the eight pieces' integer sums (each times its sub-scale) are
 /// added as i32, then one multiply-add by `d_w·d_x` per super-block, and one more for the
@@ -232,8 +240,8 @@ fn dot_superblocks_v3<B: SuperBlock, const R: usize>(
             for r in 0..R {
                 let qs = &x[r][i].qs;
                 let both = simd.avx2._mm256_add_epi32(
-                    B::isum_v3(simd, u0, &qs[2 * c]),
-                    B::isum_v3(simd, u1, &qs[2 * c + 1]),
+                    isum_v3(simd, u0, &qs[2 * c]),
+                    isum_v3(simd, u1, &qs[2 * c + 1]),
                 );
                 isum[r] = simd.avx2._mm256_add_epi32(isum[r], both);
             }
@@ -539,8 +547,6 @@ impl WeightBlock for Q4K {
 impl SuperBlock for Q4K {
     /// The eight sub-scales as i16, in both 128-bit halves.
     type Scales = V256i;
-    /// The nibbles and the sub-scale.
-    type Unpacked = [V256i; 2];
 
     #[inline(always)]
     fn d(&self) -> f32 {
@@ -564,12 +570,7 @@ impl SuperBlock for Q4K {
     /// its sub-scale in all 16 i16 lanes, picked by one byte shuffle (a broadcast per piece
     /// from its byte took three instructions).
     #[inline(always)]
-    fn unpack_pair_v3(
-        simd: pulp::x86::V3,
-        b: &Self,
-        scales: V256i,
-        c: usize,
-    ) -> [Self::Unpacked; 2] {
+    fn unpack_pair_v3(simd: pulp::x86::V3, b: &Self, scales: V256i, c: usize) -> [[V256i; 2]; 2] {
         let packed: V256i = pulp::bytemuck::cast(b.qs[c]);
         let nibble = simd.avx._mm256_set1_epi8(0x0F);
         let low = simd.avx2._mm256_and_si256(packed, nibble);
@@ -582,16 +583,6 @@ impl SuperBlock for Q4K {
                 ._mm256_shuffle_epi8(scales, simd.avx._mm256_set1_epi16(lane))
         };
         [[low, pick(2 * c)], [high, pick(2 * c + 1)]]
-    }
-
-    /// `maddubs` of the nibbles with the activations, pairs summed by `madd` against the
-    /// sub-scale.
-    #[inline(always)]
-    fn isum_v3(simd: pulp::x86::V3, [nibbles, scale]: [V256i; 2], qs: &[i8; 32]) -> V256i {
-        let pairs = simd
-            .avx2
-            ._mm256_maddubs_epi16(nibbles, pulp::bytemuck::cast(*qs));
-        simd.avx2._mm256_madd_epi16(pairs, scale)
     }
 
     /// `min[j]·Σq` of sub-block `j`: each min twice (once per 16 values), `madd` against the
@@ -685,9 +676,6 @@ impl WeightBlock for Q6K {
 impl SuperBlock for Q6K {
     /// Scales 0–7 as i16 in both 128-bit halves, scales 8–15 likewise, and all 16 in order.
     type Scales = [V256i; 3];
-    /// The unsigned `q` and the piece's two sub-scales (values 0–15 in i16 lanes 0–7, values
-    /// 16–31 in lanes 8–15, where `maddubs` leaves their pairs).
-    type Unpacked = [V256i; 2];
 
     #[inline(always)]
     fn d(&self) -> f32 {
@@ -720,7 +708,7 @@ impl SuperBlock for Q6K {
         b: &Self,
         [low_scales, high_scales, _]: [V256i; 3],
         c: usize,
-    ) -> [Self::Unpacked; 2] {
+    ) -> [[V256i; 2]; 2] {
         let half = c / 2;
         let load = |bytes: &[u8]| -> V256i {
             let bytes: [u8; 32] = bytes.try_into().unwrap();
@@ -762,14 +750,6 @@ impl SuperBlock for Q6K {
             [simd.avx2._mm256_or_si256(low0, high0), scale(2 * c)],
             [simd.avx2._mm256_or_si256(low1, high1), scale(2 * c + 1)],
         ]
-    }
-
-    /// `maddubs` of the unsigned `q` with the activations, `madd` against the two sub-scales.
-    /// The `−32` is [`SuperBlock::offsets_v3`]'s.
-    #[inline(always)]
-    fn isum_v3(simd: pulp::x86::V3, [q, scales]: [V256i; 2], qs: &[i8; 32]) -> V256i {
-        let pairs = simd.avx2._mm256_maddubs_epi16(q, pulp::bytemuck::cast(*qs));
-        simd.avx2._mm256_madd_epi16(pairs, scales)
     }
 
     /// `32·scale[i]·Σq` over each 16 values: one `madd` of the scales with the sums.
