@@ -78,8 +78,9 @@ pub const ROUNDS: usize = 8;
 /// Title embeddings with their script's mean removed, for pairs across scripts.
 #[derive(Debug)]
 pub struct AcrossScripts {
-    /// Each item's script (same order as the embeddings).
-    pub scripts: Vec<Script>,
+    /// Each item's script (same order as the embeddings), `None` for a script with too few
+    /// titles to trust its mean.
+    pub scripts: Vec<Option<Script>>,
     /// Each embedding minus its script's mean, re-normalised to length 1.
     pub centred: Embeddings,
 }
@@ -121,13 +122,7 @@ impl AcrossScripts {
         let centred = Embeddings::new(dim, data).ok()?;
         let scripts = scripts
             .into_iter()
-            .map(|s| {
-                if means.contains_key(&s) {
-                    s
-                } else {
-                    Script::Latin
-                }
-            })
+            .map(|s| means.contains_key(&s).then_some(s))
             .collect();
         Some(Self { scripts, centred })
     }
@@ -135,8 +130,8 @@ impl AcrossScripts {
     /// The centred cosine of items `a` and `b` when both scripts had a trusted mean and they
     /// differ; `None` for a pair in one script.
     pub fn cosine(&self, a: usize, b: usize) -> Option<f32> {
-        (self.scripts[a] != self.scripts[b])
-            .then(|| shelf_core::lm::dot(self.centred.row(a), self.centred.row(b)))
+        let (x, y) = (self.scripts[a]?, self.scripts[b]?);
+        (x != y).then(|| shelf_core::lm::dot(self.centred.row(a), self.centred.row(b)))
     }
 }
 
@@ -191,6 +186,22 @@ mod tests {
             None,
             "one script: not this cosine's to judge"
         );
+    }
+
+    #[test]
+    fn a_script_with_too_few_titles_is_compared_as_before() {
+        let titles: Vec<&str> = ["中文标题"; MIN_SCRIPT_ITEMS]
+            .into_iter()
+            .chain(["english title"; MIN_SCRIPT_ITEMS])
+            .chain(["Чайник"; 3])
+            .collect();
+        let e = Embeddings::new(2, [0.6f32, 0.8].repeat(titles.len())).unwrap();
+        let across = AcrossScripts::new(&titles, &e).expect("two scripts of 50");
+        let russian = 2 * MIN_SCRIPT_ITEMS;
+        assert_eq!(across.scripts[russian], None);
+        assert_eq!(across.cosine(0, russian), None);
+        assert_eq!(across.cosine(MIN_SCRIPT_ITEMS, russian), None);
+        assert!(across.cosine(0, MIN_SCRIPT_ITEMS).is_some());
     }
 
     #[test]
