@@ -359,24 +359,30 @@ fn candidates(
     );
     out.sort_unstable_by_key(|&(a, b, _)| (a, b));
     if let Some(e) = embeddings {
-        let mut semantic =
-            simhash::candidate_pairs(e, params.seed, params.max_bucket, params.window, &order);
+        let mut semantic = simhash::candidate_pairs(
+            e,
+            params.seed,
+            params.max_bucket,
+            params.window,
+            Some(&order),
+            |_, _| true,
+        );
         // Across scripts, a title's nearest meanings come from the centred embeddings, over
         // several rounds of hyperplanes: translations sit at lower cosines there.
         if let Some(x) = across {
             let crossing = |&(a, b): &(u32, u32)| x.cosine(a as usize, b as usize).is_some();
+            // Filtered before each item's cut, so a title's nearest same-script neighbours do
+            // not crowd out its translation; crowded buckets pair by signature, since title
+            // order puts a title and its translation far apart.
             for round in 0..scripts::ROUNDS as u64 {
-                semantic.extend(
-                    simhash::candidate_pairs(
-                        &x.centred,
-                        params.seed.wrapping_add(round),
-                        params.max_bucket,
-                        params.window,
-                        &order,
-                    )
-                    .into_iter()
-                    .filter(crossing),
-                );
+                semantic.extend(simhash::candidate_pairs(
+                    &x.centred,
+                    params.seed.wrapping_add(round),
+                    params.max_bucket,
+                    params.window,
+                    None,
+                    |a, b| crossing(&(a, b)),
+                ));
             }
             semantic.sort_unstable();
             semantic.dedup();
