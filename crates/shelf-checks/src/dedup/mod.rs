@@ -370,7 +370,6 @@ fn candidates(
         // Across scripts, a title's nearest meanings come from the centred embeddings, over
         // several rounds of hyperplanes: translations sit at lower cosines there.
         if let Some(x) = across {
-            let crossing = |&(a, b): &(u32, u32)| x.cosine(a as usize, b as usize).is_some();
             // Filtered before each item's cut, so a title's nearest same-script neighbours do
             // not crowd out its translation; crowded buckets pair by signature, since title
             // order puts a title and its translation far apart.
@@ -381,7 +380,7 @@ fn candidates(
                     params.max_bucket,
                     params.window,
                     None,
-                    |a, b| crossing(&(a, b)),
+                    |a, b| x.cosine(a as usize, b as usize).is_some(),
                 ));
             }
             semantic.sort_unstable();

@@ -136,8 +136,8 @@ fn band_pairs(
         let buckets = (0..BANDS).flat_map(band_buckets).collect::<Vec<_>>();
         return minhash::bucket_pairs(buckets, sigs.len(), max_bucket, window, order);
     }
-    // By signature: a band's crowded buckets are ordered by the bands after it, so each band
-    // gives its neighbourhoods a different say.
+    // By signature: a band's crowded buckets are ordered by the other bands, the one below it
+    // first (a rotation), so each band gives its neighbourhoods a different say.
     let mut pairs = Vec::new();
     for band in 0..BANDS {
         let rotated: Vec<u64> = sigs
@@ -242,7 +242,8 @@ mod tests {
                 .count()
         };
         let (by_position, by_signature) = (found(Some(&position)), found(None));
-        // Measured: 5 and 23 of 40.
+        // Measured: 5 and 23 of 40. The gap depends on the draw: the hyperplanes' own
+        // generator with seeds 7 and 8 gave 9 and 22.
         assert!(
             by_signature >= planted * 2 / 5,
             "{by_signature} of {planted}"

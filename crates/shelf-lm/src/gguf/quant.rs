@@ -163,7 +163,7 @@ pub(crate) trait WeightBlock: Copy + Send + Sync + 'static {
 
 /// A 32-value block type for [`dot_pieces_v3`].
 #[cfg(target_arch = "x86_64")]
-trait Piece: WeightBlock {
+trait Piece: WeightBlock<Act = Q8Act> {
     /// The block's values as AVX2 registers, ready for [`Piece::apply_v3`] (unpacked once,
     /// then applied to every input row of a batch).
     fn unpack_v3(simd: pulp::x86::V3, b: &Self) -> [V256i; 2];
